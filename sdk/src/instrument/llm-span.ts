@@ -1,0 +1,305 @@
+// One LLM call = one span, in the GenAI semantic conventions (v1.41). Every provider wrapper (OpenAI,
+// Anthropic, Gemini) goes through this file, so the attribute set and the error handling are the same for all.
+//
+// Usage from a wrapper:
+//
+//   const instrumentation = createInstrumentation(wrapOptions);          // once per wrapped client
+//   const call = startLlmSpan(instrumentation, {                          // at the start of each call
+//     operation: 'chat', provider: 'anthropic', model: body.model, serverAddress, serverPort,
+//     maxTokens: body.max_tokens, temperature: body.temperature,
+//     content: () => ({ systemInstructions, messages, tools }),         // only called when capture is on
+//   });
+//   // run the provider call inside call.context so HTTP spans become children:
+//   const result = context.with(call.context, () => original(...));
+//   call.firstChunk();                                                    // streams: on the first chunk
+//   call.end({ id, model, finishReasons, usage, output: () => outputMessages });
+//   call.fail(error);                                                     // on error (partial result optional)
+//   call.cancel(partialResult);                                           // stream stopped by the caller
+//
+// Guarantees: no method throws (a tracing failure is logged with diag.debug and dropped); end/fail/cancel
+// are idempotent — only the first one counts, so a stream's span ends exactly once.
+import {
+  context as otelContext,
+  diag,
+  INVALID_SPAN_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+  type Tracer,
+  type TracerProvider,
+} from '@opentelemetry/api';
+import type { ChatMessage, MessagePart, OutputMessage, ToolDefinition } from '../adapters/messages.ts';
+import { contentPolicy, redactMessages, redactParts, serializeCapped, type ContentOptions, type ContentPolicy } from '../content.ts';
+import { contextAttributes } from '../context.ts';
+import * as sc from '../semconv.ts';
+import { getTracer } from './tracer.ts';
+
+export interface InstrumentationOptions extends ContentOptions {
+  /** Send this client's spans to this provider instead of the one init() set up (or the global one). */
+  tracerProvider?: TracerProvider;
+}
+
+/** Settings resolved once per wrapped client. */
+export interface Instrumentation {
+  readonly tracer: () => Tracer;
+  readonly content: () => ContentPolicy;
+}
+
+export function createInstrumentation(options?: InstrumentationOptions): Instrumentation {
+  const provider = options?.tracerProvider;
+  const fixed = provider ? getTracer(provider) : undefined;
+  return {
+    tracer: fixed ? () => fixed : () => getTracer(),
+    content: contentPolicy(options),
+  };
+}
+
+export interface RequestContent {
+  systemInstructions?: MessagePart[];
+  messages?: ChatMessage[];
+  tools?: ToolDefinition[];
+}
+
+export interface LlmRequest {
+  /** `gen_ai.operation.name`: chat, embeddings, generate_content, text_completion, … */
+  operation: string;
+  /** `gen_ai.provider.name`: openai, azure.ai.openai, anthropic, gcp.gemini, gcp.vertex_ai, … */
+  provider: string;
+  model?: string | undefined;
+  serverAddress?: string | undefined;
+  serverPort?: number | undefined;
+  temperature?: number | null | undefined;
+  maxTokens?: number | null | undefined;
+  topP?: number | null | undefined;
+  topK?: number | null | undefined;
+  frequencyPenalty?: number | null | undefined;
+  presencePenalty?: number | null | undefined;
+  stopSequences?: string[] | null | undefined;
+  seed?: number | null | undefined;
+  choiceCount?: number | null | undefined;
+  /** text, json, image, speech */
+  outputType?: string | undefined;
+  encodingFormats?: string[] | undefined;
+  /** Any further attributes to set at start. */
+  attributes?: Attributes | undefined;
+  /** Builds the content attributes; called only when content capture is on and the span is recorded. */
+  content?: (() => RequestContent) | undefined;
+}
+
+export interface LlmUsage {
+  /** All input tokens, cached ones included. */
+  inputTokens?: number | null | undefined;
+  outputTokens?: number | null | undefined;
+  cacheReadInputTokens?: number | null | undefined;
+  cacheCreationInputTokens?: number | null | undefined;
+  reasoningOutputTokens?: number | null | undefined;
+}
+
+export interface LlmResult {
+  id?: string | null | undefined;
+  model?: string | null | undefined;
+  finishReasons?: string[] | undefined;
+  usage?: LlmUsage | undefined;
+  /** Builds `gen_ai.output.messages`; called only when content capture is on. */
+  output?: (() => OutputMessage[]) | undefined;
+  attributes?: Attributes | undefined;
+}
+
+function swallow(what: string, error: unknown): void {
+  diag.debug(`@parallax/sdk: ${what} failed; the call itself is unaffected`, error);
+}
+
+/** Starts the span for one LLM call. Never throws; with a broken tracer it returns an inert LlmSpan. */
+export function startLlmSpan(instrumentation: Instrumentation, request: LlmRequest, parent: Context = otelContext.active()): LlmSpan {
+  try {
+    const attributes: Attributes = {
+      [sc.ATTR_GEN_AI_OPERATION_NAME]: request.operation,
+      [sc.ATTR_GEN_AI_PROVIDER_NAME]: request.provider,
+    };
+    if (request.model) attributes[sc.ATTR_GEN_AI_REQUEST_MODEL] = request.model;
+    if (request.serverAddress) attributes[sc.ATTR_SERVER_ADDRESS] = request.serverAddress;
+    if (request.serverPort) attributes[sc.ATTR_SERVER_PORT] = request.serverPort;
+    if (request.temperature != null) attributes[sc.ATTR_GEN_AI_REQUEST_TEMPERATURE] = request.temperature;
+    if (request.maxTokens != null) attributes[sc.ATTR_GEN_AI_REQUEST_MAX_TOKENS] = request.maxTokens;
+    if (request.topP != null) attributes[sc.ATTR_GEN_AI_REQUEST_TOP_P] = request.topP;
+    if (request.topK != null) attributes[sc.ATTR_GEN_AI_REQUEST_TOP_K] = request.topK;
+    if (request.frequencyPenalty != null) attributes[sc.ATTR_GEN_AI_REQUEST_FREQUENCY_PENALTY] = request.frequencyPenalty;
+    if (request.presencePenalty != null) attributes[sc.ATTR_GEN_AI_REQUEST_PRESENCE_PENALTY] = request.presencePenalty;
+    if (request.stopSequences?.length) attributes[sc.ATTR_GEN_AI_REQUEST_STOP_SEQUENCES] = request.stopSequences;
+    if (request.seed != null) attributes[sc.ATTR_GEN_AI_REQUEST_SEED] = request.seed;
+    if (request.choiceCount != null && request.choiceCount !== 1) attributes[sc.ATTR_GEN_AI_REQUEST_CHOICE_COUNT] = request.choiceCount;
+    if (request.outputType) attributes[sc.ATTR_GEN_AI_OUTPUT_TYPE] = request.outputType;
+    if (request.encodingFormats?.length) attributes[sc.ATTR_GEN_AI_REQUEST_ENCODING_FORMATS] = request.encodingFormats;
+    const fromContext = contextAttributes(parent);
+    if (fromContext) Object.assign(attributes, fromContext);
+    if (request.attributes) Object.assign(attributes, request.attributes);
+
+    const name = request.model ? `${request.operation} ${request.model}` : request.operation;
+    const span = instrumentation.tracer().startSpan(name, { kind: SpanKind.CLIENT, attributes }, parent);
+    const call = new LlmSpan(span, trace.setSpan(parent, span), instrumentation.content);
+    if (request.content && span.isRecording()) call.recordRequestContent(request.content);
+    return call;
+  } catch (error) {
+    swallow('starting the LLM span', error);
+    return new LlmSpan(trace.wrapSpanContext(INVALID_SPAN_CONTEXT), parent, instrumentation.content);
+  }
+}
+
+export class LlmSpan {
+  readonly span: Span;
+  /** The parent context with this span active: run the provider call in it. */
+  readonly context: Context;
+  #policy: () => ContentPolicy;
+  #started = performance.now();
+  #firstChunkSeen = false;
+  #ended = false;
+  #truncated: string[] | undefined;
+
+  constructor(span: Span, context: Context, policy: () => ContentPolicy) {
+    this.span = span;
+    this.context = context;
+    this.#policy = policy;
+  }
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  get recording(): boolean {
+    return !this.#ended && this.span.isRecording();
+  }
+
+  /** Whether content attributes will be recorded for this call. */
+  get capturesContent(): boolean {
+    return this.recording && this.#policy().capture;
+  }
+
+  /** Records `gen_ai.response.time_to_first_chunk` (seconds) the first time it is called. */
+  firstChunk(): void {
+    if (this.#firstChunkSeen || this.#ended) return;
+    this.#firstChunkSeen = true;
+    try {
+      this.span.setAttribute(sc.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, (performance.now() - this.#started) / 1000);
+    } catch (error) {
+      swallow('recording the first chunk', error);
+    }
+  }
+
+  recordRequestContent(build: () => RequestContent): void {
+    try {
+      const policy = this.#policy();
+      if (!policy.capture || !this.span.isRecording()) return;
+      const { systemInstructions, messages, tools } = build();
+      if (systemInstructions?.length) {
+        const parts = policy.redact ? redactParts(systemInstructions, policy.redact) : systemInstructions;
+        this.#setJson(sc.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS, parts, policy.maxLength);
+      }
+      if (messages?.length) {
+        const redacted = policy.redact ? redactMessages(messages, policy.redact, 'input') : messages;
+        this.#setJson(sc.ATTR_GEN_AI_INPUT_MESSAGES, redacted, policy.maxLength);
+      }
+      if (tools?.length) this.#setJson(sc.ATTR_GEN_AI_TOOL_DEFINITIONS, tools, policy.maxLength);
+    } catch (error) {
+      swallow('recording the request content', error);
+    }
+  }
+
+  /** Ends the span as a success. */
+  end(result?: LlmResult): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    try {
+      if (result) this.#applyResult(result);
+    } catch (error) {
+      swallow('recording the response', error);
+    }
+    this.#finish();
+  }
+
+  /** Ends the span as a failure: `error.type`, status ERROR, the exception as an event. */
+  fail(error: unknown, partial?: LlmResult): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    try {
+      if (partial) this.#applyResult(partial);
+      const err = error instanceof Error ? error : undefined;
+      this.span.setAttribute(sc.ATTR_ERROR_TYPE, errorType(error));
+      if (err) this.span.recordException(err);
+      this.span.setStatus({ code: SpanStatusCode.ERROR, message: err?.message ?? String(error) });
+    } catch (failure) {
+      swallow('recording the error', failure);
+    }
+    this.#finish();
+  }
+
+  /** Ends the span of a stream the caller stopped early (break, abort): what arrived is kept, not an error. */
+  cancel(partial?: LlmResult): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    try {
+      this.span.setAttribute(sc.ATTR_PARALLAX_STREAM_CANCELLED, true);
+      if (partial) this.#applyResult(partial);
+    } catch (error) {
+      swallow('recording the cancelled stream', error);
+    }
+    this.#finish();
+  }
+
+  #finish(): void {
+    try {
+      if (this.#truncated) this.span.setAttribute(sc.ATTR_PARALLAX_CONTENT_TRUNCATED, this.#truncated);
+      this.span.end();
+    } catch (error) {
+      swallow('ending the span', error);
+    }
+  }
+
+  #applyResult(result: LlmResult): void {
+    const span = this.span;
+    if (!span.isRecording()) return;
+    if (result.id) span.setAttribute(sc.ATTR_GEN_AI_RESPONSE_ID, result.id);
+    if (result.model) span.setAttribute(sc.ATTR_GEN_AI_RESPONSE_MODEL, result.model);
+    if (result.finishReasons?.length) span.setAttribute(sc.ATTR_GEN_AI_RESPONSE_FINISH_REASONS, result.finishReasons);
+    const usage = result.usage;
+    if (usage) {
+      if (usage.inputTokens != null) span.setAttribute(sc.ATTR_GEN_AI_USAGE_INPUT_TOKENS, usage.inputTokens);
+      if (usage.outputTokens != null) span.setAttribute(sc.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, usage.outputTokens);
+      if (usage.cacheReadInputTokens != null) span.setAttribute(sc.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, usage.cacheReadInputTokens);
+      if (usage.cacheCreationInputTokens != null) {
+        span.setAttribute(sc.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, usage.cacheCreationInputTokens);
+      }
+      if (usage.reasoningOutputTokens != null) {
+        span.setAttribute(sc.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, usage.reasoningOutputTokens);
+      }
+    }
+    if (result.attributes) span.setAttributes(result.attributes);
+    if (result.output) {
+      const policy = this.#policy();
+      if (policy.capture) {
+        const output = result.output();
+        if (output.length) {
+          const redacted = policy.redact ? redactMessages(output, policy.redact, 'output') : output;
+          this.#setJson(sc.ATTR_GEN_AI_OUTPUT_MESSAGES, redacted, policy.maxLength);
+        }
+      }
+    }
+  }
+
+  #setJson(attribute: string, value: unknown[], maxLength: number): void {
+    const { json, truncated } = serializeCapped(value, maxLength);
+    this.span.setAttribute(attribute, json);
+    if (truncated) (this.#truncated ??= []).push(attribute);
+  }
+}
+
+/** Low-cardinality error kind: the SDK's error class (RateLimitError, APIConnectionError, …) or the JS type. */
+export function errorType(error: unknown): string {
+  if (error instanceof Error) {
+    const name = error.constructor?.name;
+    return name && name !== 'Object' ? name : error.name || 'Error';
+  }
+  return typeof error;
+}
