@@ -1,0 +1,41 @@
+import { resolve } from 'node:path';
+
+export interface CollectorConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  clickhouse: { url?: string | undefined; username?: string | undefined; password?: string | undefined; database: string };
+  /** A key that becomes a full-access key of the default project (headless set-ups). */
+  apiKey?: string | undefined;
+  maxBodyBytes: number;
+  retryAfterSeconds: number;
+  /** How SDKs reach this collector, for set-up snippets. */
+  publicUrl: string;
+}
+
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): CollectorConfig {
+  const port = intFrom(env, 'PORT', 4318);
+  return {
+    port,
+    host: env.HOST ?? '0.0.0.0',
+    dataDir: resolve(env.PARALLAX_DATA_DIR ?? '.parallax'),
+    clickhouse: {
+      url: env.CLICKHOUSE_URL || undefined,
+      username: env.CLICKHOUSE_USER,
+      password: env.CLICKHOUSE_PASSWORD,
+      database: env.CLICKHOUSE_DATABASE ?? 'parallax',
+    },
+    apiKey: env.PARALLAX_API_KEY || undefined,
+    maxBodyBytes: intFrom(env, 'PARALLAX_MAX_BODY_BYTES', 16 * 1024 * 1024),
+    retryAfterSeconds: intFrom(env, 'PARALLAX_RETRY_AFTER_SECONDS', 5),
+    publicUrl: env.PARALLAX_PUBLIC_URL ?? `http://localhost:${port}`,
+  };
+}
+
+function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a whole number, got ${JSON.stringify(raw)}`);
+  return value;
+}

@@ -1,0 +1,72 @@
+import { serve, type ServerType } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import { KeyResolver } from './auth/keys.ts';
+import type { CollectorConfig } from './config.ts';
+import { openStorage, type Storage } from './store/clickhouse.ts';
+import { migrate } from './store/migrations.ts';
+import { DEFAULT_PROJECT_ID, generateKey, hashKey, ProjectStore } from './store/projects.ts';
+import { createApp } from './server.ts';
+
+export { configFromEnv, type CollectorConfig } from './config.ts';
+export type * from './api/contract.ts';
+
+export interface RunningCollector {
+  url: string;
+  port: number;
+  storage: Storage;
+  projects: ProjectStore;
+  keys: KeyResolver;
+  /** Set when this start created the first key itself; shown once, never stored in plain text. */
+  generatedKey: string | null;
+  close(): Promise<void>;
+}
+
+/** Opens storage, migrates it, makes sure a project and a key exist, and serves HTTP. */
+export async function startCollector(config: CollectorConfig): Promise<RunningCollector> {
+  const storage = await openStorage({ ...config.clickhouse, dataDir: config.dataDir });
+  await migrate(storage);
+  const projects = new ProjectStore(storage);
+  const generatedKey = await ensureProjectAndKey(projects, config.apiKey);
+  const keys = new KeyResolver(projects);
+  const app = createApp({
+    storage,
+    projects,
+    keys,
+    maxBodyBytes: config.maxBodyBytes,
+    retryAfterSeconds: config.retryAfterSeconds,
+    publicUrl: config.publicUrl,
+  });
+  const server = await new Promise<ServerType>((resolveServer, reject) => {
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolveServer(s));
+    s.once('error', reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    storage,
+    projects,
+    keys,
+    generatedKey,
+    close: async () => {
+      await new Promise<void>((done) => server.close(() => done()));
+      await storage.close();
+    },
+  };
+}
+
+async function ensureProjectAndKey(projects: ProjectStore, configuredKey: string | undefined): Promise<string | null> {
+  if (!(await projects.getProject(DEFAULT_PROJECT_ID))) {
+    await projects.createProject('Default project', DEFAULT_PROJECT_ID);
+  }
+  if (configuredKey) {
+    if (!(await projects.findKeyByHash(hashKey(configuredKey)))) {
+      await projects.addKey(DEFAULT_PROJECT_ID, configuredKey, { name: 'PARALLAX_API_KEY', scope: 'full' });
+    }
+    return null;
+  }
+  if ((await projects.listKeys(DEFAULT_PROJECT_ID)).length > 0) return null;
+  const key = generateKey();
+  await projects.addKey(DEFAULT_PROJECT_ID, key, { name: 'first key', scope: 'full' });
+  return key;
+}

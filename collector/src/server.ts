@@ -1,0 +1,45 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { requireKey, type AuthVariables } from './api/auth.ts';
+import { apiError } from './api/errors.ts';
+import { apiRoutes } from './api/routes.ts';
+import type { KeyResolver } from './auth/keys.ts';
+import { encodingOf, ingestTraces, tooLarge } from './ingest/handler.ts';
+import type { Storage } from './store/clickhouse.ts';
+import type { ProjectStore } from './store/projects.ts';
+
+export interface AppDeps {
+  storage: Storage;
+  projects: ProjectStore;
+  keys: KeyResolver;
+  maxBodyBytes: number;
+  retryAfterSeconds: number;
+  publicUrl: string;
+}
+
+/** The collector's HTTP surface: OTLP ingest, the JSON API, and a health check. */
+export function createApp(deps: AppDeps) {
+  const app = new Hono<{ Variables: AuthVariables }>();
+
+  app.get('/health', (c) => c.json({ status: 'ok', storage: deps.storage.mode }));
+
+  app.post(
+    '/v1/traces',
+    bodyLimit({
+      maxSize: deps.maxBodyBytes,
+      onError: (c) => tooLarge(c, encodingOf(c.req.header('content-type')) ?? 'json', deps.maxBodyBytes),
+    }),
+    requireKey(deps.keys, 'ingest'),
+    ingestTraces(deps),
+  );
+
+  app.use('/api/v1/*', requireKey(deps.keys, 'full'));
+  app.route('/api/v1', apiRoutes(deps));
+
+  app.notFound((c) => apiError(c, 404, 'not_found', `no route ${c.req.method} ${c.req.path}`));
+  app.onError((error, c) => {
+    console.error(`parallax collector: ${c.req.method} ${c.req.path} failed:`, error);
+    return apiError(c, 500, 'internal', `the collector failed on this request: ${error.message}`);
+  });
+  return app;
+}

@@ -1,0 +1,111 @@
+import type { Storage } from './clickhouse.ts';
+import { quoteIdentifier } from './clickhouse.ts';
+
+/**
+ * Versioned schema changes, applied in order at start. Each is idempotent DDL so a crash
+ * between a migration and its bookkeeping row is harmless on the next start. `{db}` stands for
+ * the configured database. Never edit a shipped migration: add the next one.
+ */
+export const migrations: ReadonlyArray<{ version: number; name: string; statements: string[] }> = [
+  {
+    version: 1,
+    name: 'projects, api keys and spans',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS {db}.projects (
+        id String,
+        name String,
+        retention_days UInt16 DEFAULT 0,
+        created_at DateTime64(3, 'UTC'),
+        deleted UInt8 DEFAULT 0,
+        version UInt64
+      ) ENGINE = ReplacingMergeTree(version) ORDER BY id`,
+      `CREATE TABLE IF NOT EXISTS {db}.api_keys (
+        key_hash String,
+        id String,
+        project_id String,
+        name String,
+        scope LowCardinality(String),
+        prefix String,
+        created_at DateTime64(3, 'UTC'),
+        revoked UInt8 DEFAULT 0,
+        version UInt64
+      ) ENGINE = ReplacingMergeTree(version) ORDER BY key_hash`,
+      // Spans are append-only. A retried OTLP batch carries the same insert_deduplication_token,
+      // and the deduplication window makes ClickHouse drop the repeat instead of doubling it.
+      `CREATE TABLE IF NOT EXISTS {db}.spans (
+        project_id LowCardinality(String),
+        trace_id FixedString(32),
+        span_id FixedString(16),
+        parent_span_id String,
+        name String,
+        kind LowCardinality(String),
+        start_time DateTime64(9, 'UTC') CODEC(Delta, ZSTD(1)),
+        end_time DateTime64(9, 'UTC') CODEC(Delta, ZSTD(1)),
+        duration_ms Float64,
+        status_code LowCardinality(String),
+        status_message String,
+        service_name LowCardinality(String),
+        scope_name LowCardinality(String),
+        resource_attributes Map(LowCardinality(String), String) CODEC(ZSTD(3)),
+        attributes Map(LowCardinality(String), String) CODEC(ZSTD(3)),
+        events String CODEC(ZSTD(3)),
+        operation LowCardinality(String),
+        provider LowCardinality(String),
+        model LowCardinality(String),
+        request_model LowCardinality(String),
+        response_model LowCardinality(String),
+        input_tokens UInt64,
+        output_tokens UInt64,
+        cache_read_tokens UInt64,
+        cache_write_tokens UInt64,
+        reasoning_tokens UInt64,
+        cost_total Nullable(Float64),
+        cost_input Nullable(Float64),
+        cost_output Nullable(Float64),
+        finish_reasons Array(LowCardinality(String)),
+        ttft_ms Nullable(Float64),
+        input_messages String CODEC(ZSTD(3)),
+        output_messages String CODEC(ZSTD(3)),
+        system_instructions String CODEC(ZSTD(3)),
+        tool_definitions String CODEC(ZSTD(3)),
+        session_id String,
+        user_id String,
+        environment LowCardinality(String),
+        tags Array(String),
+        ingested_at DateTime64(3, 'UTC') DEFAULT now64(3),
+        INDEX idx_trace trace_id TYPE bloom_filter(0.001) GRANULARITY 1,
+        INDEX idx_session session_id TYPE bloom_filter(0.01) GRANULARITY 4,
+        INDEX idx_user user_id TYPE bloom_filter(0.01) GRANULARITY 4
+      ) ENGINE = MergeTree
+      PARTITION BY toYYYYMM(start_time)
+      ORDER BY (project_id, toStartOfHour(start_time), model, trace_id)
+      SETTINGS non_replicated_deduplication_window = 10000, index_granularity = 8192`,
+    ],
+  },
+];
+
+export async function migrate(storage: Storage): Promise<{ applied: number[] }> {
+  const db = quoteIdentifier(storage.database);
+  const { client } = storage;
+  await client.command({
+    query: `CREATE TABLE IF NOT EXISTS ${db}.schema_migrations (
+      version UInt32, name String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)
+    ) ENGINE = ReplacingMergeTree ORDER BY version`,
+  });
+  const done = await client.query({ query: `SELECT version FROM ${db}.schema_migrations FINAL`, format: 'JSONEachRow' });
+  const appliedBefore = new Set((await done.json<{ version: number }>()).map((r) => r.version));
+  const applied: number[] = [];
+  for (const migration of migrations) {
+    if (appliedBefore.has(migration.version)) continue;
+    for (const statement of migration.statements) {
+      await client.command({ query: statement.replaceAll('{db}', db) });
+    }
+    await client.insert({
+      table: `${db}.schema_migrations`,
+      values: [{ version: migration.version, name: migration.name }],
+      format: 'JSONEachRow',
+    });
+    applied.push(migration.version);
+  }
+  return { applied };
+}

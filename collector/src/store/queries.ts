@@ -1,0 +1,12 @@
+import type { Storage } from './clickhouse.ts';
+import { quoteIdentifier, } from './clickhouse.ts';
+
+/** Runs one parameterised read. Values only ever travel as query parameters, never spliced into SQL. */
+export async function select<T>(storage: Storage, query: string, params: Record<string, unknown>): Promise<T[]> {
+  const result = await storage.client.query({
+    query: query.replaceAll('{db}', quoteIdentifier(storage.database)),
+    query_params: params,
+    format: 'JSONEachRow',
+  });
+  return result.json<T>();
+}

@@ -1,0 +1,216 @@
+import type { ChatMessage, MessagePart, SpanDetail, TraceSummary } from '../api/contract.ts';
+import type { Storage } from './clickhouse.ts';
+import { clickhouseParamTime, type SpanFilter } from './filters.ts';
+import { select } from './queries.ts';
+import { toIso } from './projects.ts';
+
+export interface TraceQuery extends SpanFilter {
+  status?: 'error' | 'ok' | undefined;
+  /** Case-insensitive text searched in span names and in input and output messages. */
+  q?: string | undefined;
+  limit: number;
+  cursor?: TraceCursor | undefined;
+}
+
+/** Position after the last trace of a page: traces are ordered by start time, then id, newest first. */
+export interface TraceCursor {
+  startTime: string;
+  traceId: string;
+}
+
+interface TraceRow extends Omit<TraceSummary, 'startTime'> {
+  startTime: string;
+}
+
+/**
+ * Lists traces that started in the range. Conditions on spans (model, user, text…) select traces
+ * that contain such a span, so a trace's totals always cover all of its spans.
+ */
+export async function listTraces(storage: Storage, query: TraceQuery): Promise<{ traces: TraceSummary[]; next: TraceCursor | null }> {
+  const params: Record<string, unknown> = {
+    project: query.projectId,
+    from: clickhouseParamTime(query.from),
+    to: clickhouseParamTime(query.to),
+    limit: query.limit + 1,
+  };
+  const having: string[] = [];
+  const spanConditions: [keyof TraceQuery, string][] = [
+    ['service', 'service_name = {service:String}'],
+    ['environment', 'environment = {environment:String}'],
+    ['provider', 'provider = {provider:String}'],
+    ['model', 'model = {model:String}'],
+    ['userId', 'user_id = {userId:String}'],
+    ['sessionId', 'session_id = {sessionId:String}'],
+    ['tag', 'has(tags, {tag:String})'],
+    [
+      'q',
+      'positionCaseInsensitiveUTF8(input_messages, {q:String}) > 0 OR positionCaseInsensitiveUTF8(output_messages, {q:String}) > 0 OR positionCaseInsensitiveUTF8(system_instructions, {q:String}) > 0 OR positionCaseInsensitiveUTF8(name, {q:String}) > 0',
+    ],
+  ];
+  for (const [key, condition] of spanConditions) {
+    const value = query[key];
+    if (typeof value === 'string' && value) {
+      having.push(`countIf(${condition}) > 0`);
+      params[key] = value;
+    }
+  }
+  if (query.status === 'error') having.push("countIf(status_code = 'ERROR') > 0");
+  if (query.status === 'ok') having.push("countIf(status_code = 'ERROR') = 0");
+  if (query.cursor) {
+    having.push("(min(start_time), trace_id) < ({cursorTime:DateTime64(9, 'UTC')}, {cursorTrace:String})");
+    params.cursorTime = query.cursor.startTime;
+    params.cursorTrace = query.cursor.traceId;
+  }
+  const rows = await select<TraceRow>(
+    storage,
+    `SELECT
+       trace_id AS traceId,
+       argMin(name, (parent_span_id != '', start_time)) AS name,
+       argMin(service_name, (parent_span_id != '', start_time)) AS serviceName,
+       toString(min(start_time)) AS startTime,
+       (toUnixTimestamp64Nano(max(end_time)) - toUnixTimestamp64Nano(min(start_time))) / 1e6 AS durationMs,
+       count() AS spanCount,
+       countIf(operation != '') AS llmCalls,
+       countIf(status_code = 'ERROR') AS errorCount,
+       arraySort(groupUniqArrayIf(model, model != '')) AS models,
+       sum(input_tokens) AS inputTokens,
+       sum(output_tokens) AS outputTokens,
+       if(countIf(cost_total IS NOT NULL) = 0, NULL, sum(cost_total)) AS cost
+     FROM {db}.spans
+     WHERE project_id = {project:String}
+       AND start_time >= {from:DateTime64(3, 'UTC')} AND start_time < {to:DateTime64(3, 'UTC')}
+     GROUP BY trace_id
+     ${having.length ? `HAVING ${having.join(' AND ')}` : ''}
+     ORDER BY min(start_time) DESC, trace_id DESC
+     LIMIT {limit:UInt32}`,
+    params,
+  );
+  const page = rows.slice(0, query.limit);
+  const last = page[page.length - 1];
+  const next = rows.length > query.limit && last ? { startTime: last.startTime, traceId: last.traceId } : null;
+  return { traces: page.map((row) => ({ ...row, startTime: isoMillis(row.startTime) })), next };
+}
+
+interface SpanRowOut {
+  trace_id: string;
+  span_id: string;
+  parent_span_id: string;
+  name: string;
+  kind: string;
+  start_time: string;
+  end_time: string;
+  start_ns: string;
+  end_ns: string;
+  duration_ms: number;
+  status_code: SpanDetail['statusCode'];
+  status_message: string;
+  service_name: string;
+  resource_attributes: Record<string, string>;
+  attributes: Record<string, string>;
+  events: string;
+  operation: string;
+  provider: string;
+  request_model: string;
+  response_model: string;
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_write_tokens: number;
+  reasoning_tokens: number;
+  cost_total: number | null;
+  cost_input: number | null;
+  cost_output: number | null;
+  finish_reasons: string[];
+  ttft_ms: number | null;
+  input_messages: string;
+  output_messages: string;
+  system_instructions: string;
+  tool_definitions: string;
+}
+
+export async function getTrace(storage: Storage, projectId: string, traceId: string): Promise<SpanDetail[]> {
+  const rows = await select<SpanRowOut>(
+    storage,
+    `SELECT *, toString(toUnixTimestamp64Nano(start_time)) AS start_ns, toString(toUnixTimestamp64Nano(end_time)) AS end_ns
+     FROM {db}.spans
+     WHERE project_id = {project:String} AND trace_id = {trace:String}
+     ORDER BY start_time, span_id
+     LIMIT 1 BY span_id`,
+    { project: projectId, trace: traceId },
+  );
+  return rows.map(toSpanDetail);
+}
+
+function toSpanDetail(row: SpanRowOut): SpanDetail {
+  return {
+    traceId: row.trace_id,
+    spanId: row.span_id,
+    parentSpanId: row.parent_span_id || null,
+    name: row.name,
+    kind: row.kind,
+    startTime: isoMillis(row.start_time),
+    endTime: isoMillis(row.end_time),
+    startTimeUnixNano: row.start_ns,
+    endTimeUnixNano: row.end_ns,
+    durationMs: row.duration_ms,
+    statusCode: row.status_code,
+    statusMessage: row.status_message,
+    serviceName: row.service_name,
+    attributes: row.attributes,
+    resourceAttributes: row.resource_attributes,
+    events: row.events ? (JSON.parse(row.events) as StoredEvent[]).map(toEvent) : [],
+    llm: row.operation
+      ? {
+          operation: row.operation,
+          provider: row.provider,
+          requestModel: row.request_model,
+          responseModel: row.response_model,
+          inputTokens: row.input_tokens,
+          outputTokens: row.output_tokens,
+          cacheReadTokens: row.cache_read_tokens,
+          cacheWriteTokens: row.cache_write_tokens,
+          reasoningTokens: row.reasoning_tokens,
+          cost:
+            row.cost_total === null
+              ? null
+              : { total: row.cost_total, input: row.cost_input ?? 0, output: row.cost_output ?? 0 },
+          finishReasons: row.finish_reasons,
+          inputMessages: parseJsonArray<ChatMessage>(row.input_messages),
+          outputMessages: parseJsonArray<ChatMessage>(row.output_messages),
+          systemInstructions: parseJsonArray<MessagePart>(row.system_instructions),
+          toolDefinitions: parseJsonArray<unknown>(row.tool_definitions),
+          ttftMs: row.ttft_ms,
+        }
+      : null,
+  };
+}
+
+interface StoredEvent {
+  name: string;
+  timeUnixNano: string;
+  attributes: Record<string, string>;
+}
+
+function toEvent(event: StoredEvent): SpanDetail['events'][number] {
+  return {
+    name: event.name,
+    time: new Date(Number(BigInt(event.timeUnixNano) / 1_000_000n)).toISOString(),
+    attributes: event.attributes,
+  };
+}
+
+/** Message JSON comes from senders we do not control: anything but an array is shown raw elsewhere. */
+function parseJsonArray<T>(text: string): T[] | null {
+  if (!text) return null;
+  try {
+    const value: unknown = JSON.parse(text);
+    return Array.isArray(value) ? (value as T[]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** `2026-11-24 06:00:00.123456789` → `2026-11-24T06:00:00.123Z`. */
+function isoMillis(clickhouseTime: string): string {
+  return toIso(clickhouseTime.slice(0, 23));
+}
