@@ -63,7 +63,7 @@ export interface AnthropicDisconnectReply {
 
 export type AnthropicReply = AnthropicMessageReply | AnthropicErrorReply | AnthropicDisconnectReply;
 
-export interface RecordedRequest {
+export interface AnthropicRecordedRequest {
   method: string;
   /** The path without the query string. */
   path: string;
@@ -79,7 +79,7 @@ export interface AnthropicServer {
   /** Queue replies, answered in order; with an empty queue the server answers a short text message. */
   enqueue(...replies: AnthropicReply[]): void;
   /** Every request received, in order. */
-  requests: RecordedRequest[];
+  requests: AnthropicRecordedRequest[];
   /** The SSE events of every streamed reply written so far, as `[event, data]` pairs. */
   lastStreamEvents(): Array<[string, unknown]>;
   close(): Promise<void>;
@@ -89,7 +89,7 @@ const DEFAULT_TEXT = 'Hello from the Anthropic stand-in.';
 
 export async function startAnthropicServer(): Promise<AnthropicServer> {
   const queue: AnthropicReply[] = [];
-  const requests: RecordedRequest[] = [];
+  const requests: AnthropicRecordedRequest[] = [];
   const sockets = new Set<Socket>();
   const pendingTimers = new Set<NodeJS.Timeout>();
   let lastEvents: Array<[string, unknown]> = [];
