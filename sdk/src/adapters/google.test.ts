@@ -205,7 +205,7 @@ describe('google adapter: GenAI → Gemini', () => {
       expect(viaGenAI.text).toBe('Hello from the Gemini stand-in.');
       const { model, ...body } = request;
       const legacy = new GoogleGenerativeAI('test').getGenerativeModel({ model }, { baseUrl: server.url });
-      const viaLegacy = await legacy.generateContent(body as Parameters<typeof legacy.generateContent>[0]);
+      const viaLegacy = await legacy.generateContent(body as unknown as Parameters<typeof legacy.generateContent>[0]);
       expect(viaLegacy.response.text()).toBe('Hello from the Gemini stand-in.');
       // What reached the API is the adapter's body in both cases.
       for (const received of server.requests) {
