@@ -11,7 +11,9 @@ export function formatCost(cost: Cost): string {
   if (cost === 0) return '$0.00';
   const abs = Math.abs(cost);
   const sign = cost < 0 ? '-' : '';
-  if (abs < 0.0001) return `${sign}<$0.0001`;
+  // One LLM call often costs fractions of a cent: keep two significant digits down to a millionth of a dollar.
+  if (abs < 0.000001) return `${sign}<$0.000001`;
+  if (abs < 0.001) return `${sign}$${abs.toFixed(1 - Math.floor(Math.log10(abs)))}`;
   if (abs < 1) return `${sign}$${trimZeros(abs.toFixed(4))}`;
   return `${sign}$${abs.toLocaleString(LOCALE, { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 }
