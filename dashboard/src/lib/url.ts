@@ -1,6 +1,9 @@
+/** The parts of a URL these helpers read; `page.url` is a read-only URL in SvelteKit 3. */
+type UrlLike = Pick<URL, 'pathname' | 'search'>;
+
 /** A link to the same page with some query parameters set (or removed, with null). */
-export function withParams(url: URL, changes: Record<string, string | null>): string {
-  const params = new URLSearchParams(url.searchParams);
+export function withParams(url: UrlLike, changes: Record<string, string | null>): string {
+  const params = new URLSearchParams(url.search);
   for (const [key, value] of Object.entries(changes)) {
     if (value === null || value === '') params.delete(key);
     else params.set(key, value);
@@ -10,16 +13,17 @@ export function withParams(url: URL, changes: Record<string, string | null>): st
 }
 
 /** The query parameters that select a time range, to carry across pages. */
-export function rangeParams(url: URL): Record<string, string> {
+export function rangeParams(url: UrlLike): Record<string, string> {
+  const params = new URLSearchParams(url.search);
   const kept: Record<string, string> = {};
   for (const key of ['range', 'from', 'to']) {
-    const value = url.searchParams.get(key);
+    const value = params.get(key);
     if (value) kept[key] = value;
   }
   return kept;
 }
 
-export function hrefWithRange(url: URL, pathname: string, extra: Record<string, string> = {}): string {
+export function hrefWithRange(url: UrlLike, pathname: string, extra: Record<string, string> = {}): string {
   const search = new URLSearchParams({ ...rangeParams(url), ...extra }).toString();
   return search ? `${pathname}?${search}` : pathname;
 }

@@ -1,9 +1,10 @@
 import { collector } from '#lib/server/collector.ts';
 import { bucketSecondsFor, timeRangeOf } from '#lib/time-range.ts';
+import type { PageServerLoad } from './$types';
 
 const FILTER_KEYS = ['provider', 'model', 'service', 'environment'] as const;
 
-export const load = async ({ fetch, url }) => {
+export const load: PageServerLoad = async ({ fetch, url }) => {
   const range = timeRangeOf(url.searchParams);
   const filters = Object.fromEntries(FILTER_KEYS.map((key) => [key, url.searchParams.get(key) ?? ''])) as Record<
     (typeof FILTER_KEYS)[number],

@@ -1,9 +1,10 @@
 import { collector } from '#lib/server/collector.ts';
 import { timeRangeOf } from '#lib/time-range.ts';
+import type { PageServerLoad } from './$types';
 
 const PAGE_SIZE = 50;
 
-export const load = async ({ fetch, url }) => {
+export const load: PageServerLoad = async ({ fetch, url }) => {
   const range = timeRangeOf(url.searchParams);
   const param = (key: string) => url.searchParams.get(key)?.trim() ?? '';
   const filters = { q: param('q'), model: param('model'), status: param('status'), service: param('service') };
