@@ -205,6 +205,8 @@ export async function startOpenAIServer(): Promise<OpenAIServer> {
       if (res.destroyed) return;
       if (reply.stallAfterEvents !== undefined && i >= reply.stallAfterEvents) return; // connection stays open
       if (reply.disconnectAfterEvents !== undefined && i >= reply.disconnectAfterEvents) {
+        // Let the events written so far reach the client first, as a real dropped connection would.
+        await new Promise<void>((resolve) => res.write('', () => resolve()));
         res.socket?.destroy();
         return;
       }

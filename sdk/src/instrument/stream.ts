@@ -24,8 +24,13 @@ interface StainlessStream<T> {
 export function traceStream<S>(stream: S, hooks: StreamHooks<any>): S {
   const target = stream as unknown as StainlessStream<unknown>;
   let settled = false;
+  // While a next() is in flight its outcome decides how the span ends: the SDK aborts its controller on the way
+  // out of a failing stream too, and that must stay an error, not become a cancellation.
+  let pending = 0;
   const signal = target.controller?.signal;
-  const onAbort = () => settle('cancel');
+  const onAbort = () => {
+    if (pending === 0) settle('cancel');
+  };
   const settle = (how: 'done' | 'cancel' | 'error', error?: unknown) => {
     if (settled) return;
     settled = true;
@@ -45,6 +50,7 @@ export function traceStream<S>(stream: S, hooks: StreamHooks<any>): S {
 
   const wrapIterator = (inner: AsyncIterator<unknown>): AsyncIterator<unknown> => {
     const onResult = (result: IteratorResult<unknown>): IteratorResult<unknown> | Promise<IteratorResult<unknown>> => {
+      pending--;
       if (result.done) {
         settle('done');
         return result;
@@ -57,14 +63,19 @@ export function traceStream<S>(stream: S, hooks: StreamHooks<any>): S {
           diag.debug('@parallax/sdk: recording a stream item failed; the stream is unaffected', failure);
         }
       }
-      return show ? result : inner.next().then(onResult, onError);
+      return show ? result : next();
     };
     const onError = (error: unknown): never => {
+      pending--;
       settle('error', error);
       throw error;
     };
+    const next = (): Promise<IteratorResult<unknown>> => {
+      pending++;
+      return inner.next().then(onResult, onError);
+    };
     const iterator: AsyncIterator<unknown> & AsyncIterable<unknown> = {
-      next: () => inner.next().then(onResult, onError),
+      next,
       return: (value?: unknown) => {
         settle('cancel');
         return inner.return ? inner.return(value) : Promise.resolve({ done: true, value });
