@@ -61,12 +61,12 @@ async function ensureProjectAndKey(projects: ProjectStore, configuredKey: string
   }
   if (configuredKey) {
     if (!(await projects.findKeyByHash(hashKey(configuredKey)))) {
-      await projects.addKey(DEFAULT_PROJECT_ID, configuredKey, { name: 'PARALLAX_API_KEY', scope: 'full' });
+      await projects.addKey(DEFAULT_PROJECT_ID, configuredKey, { name: 'PARALLAX_API_KEY', scope: 'admin' });
     }
     return null;
   }
   if ((await projects.listKeys(DEFAULT_PROJECT_ID)).length > 0) return null;
   const key = generateKey();
-  await projects.addKey(DEFAULT_PROJECT_ID, key, { name: 'first key', scope: 'full' });
+  await projects.addKey(DEFAULT_PROJECT_ID, key, { name: 'first key', scope: 'admin' });
   return key;
 }

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requireKey, type AuthVariables } from './api/auth.ts';
 import { apiError } from './api/errors.ts';
-import { apiRoutes } from './api/routes.ts';
+import { apiRoutes } from './api/index.ts';
 import type { KeyResolver } from './auth/keys.ts';
 import { encodingOf, ingestTraces, tooLarge } from './ingest/handler.ts';
 import type { Storage } from './store/clickhouse.ts';
@@ -29,11 +29,11 @@ export function createApp(deps: AppDeps) {
       maxSize: deps.maxBodyBytes,
       onError: (c) => tooLarge(c, encodingOf(c.req.header('content-type')) ?? 'json', deps.maxBodyBytes),
     }),
-    requireKey(deps.keys, 'ingest'),
+    requireKey(deps.keys, deps.projects, 'ingest'),
     ingestTraces(deps),
   );
 
-  app.use('/api/v1/*', requireKey(deps.keys, 'full'));
+  app.use('/api/v1/*', requireKey(deps.keys, deps.projects, 'full'));
   app.route('/api/v1', apiRoutes(deps));
 
   app.notFound((c) => apiError(c, 404, 'not_found', `no route ${c.req.method} ${c.req.path}`));

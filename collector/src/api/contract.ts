@@ -34,9 +34,8 @@ export interface ProjectInfo {
 /** Money in USD. `null` means "not known" (no price for the model), never zero. */
 export type Cost = number | null;
 
-export interface ModelMetrics {
-  model: string;
-  provider: string;
+/** What every metrics row carries, whatever it is grouped by. */
+export interface MetricsRow {
   calls: number;
   errors: number;
   inputTokens: number;
@@ -51,6 +50,28 @@ export interface ModelMetrics {
   latencyP99Ms: number;
   /** Time to first chunk, streaming calls only; null when there were none. */
   ttftP50Ms: number | null;
+  ttftP95Ms: number | null;
+  /** Median output tokens per second of a call; null when no call produced output. */
+  tokensPerSecond: number | null;
+}
+
+export interface ModelMetrics extends MetricsRow {
+  model: string;
+  provider: string;
+}
+
+export type BreakdownDimension = 'model' | 'provider' | 'service' | 'environment' | 'user' | 'session' | 'tag';
+
+export interface BreakdownRow extends MetricsRow {
+  /** The group's value ('' for calls without one). */
+  key: string;
+}
+
+export interface BreakdownResponse {
+  from: string;
+  to: string;
+  groupBy: BreakdownDimension;
+  rows: BreakdownRow[];
 }
 
 export interface ModelMetricsResponse {
@@ -70,6 +91,7 @@ export interface TimeseriesPoint {
   outputTokens: number;
   latencyP50Ms: number;
   latencyP95Ms: number;
+  ttftP50Ms: number | null;
 }
 
 export interface TimeseriesResponse {
@@ -99,6 +121,23 @@ export interface TraceListResponse {
   traces: TraceSummary[];
   /** Pass back as `cursor` for the next page; null on the last page. */
   nextCursor: string | null;
+}
+
+export interface SessionSummary {
+  sessionId: string;
+  userId: string;
+  firstSeen: string;
+  lastSeen: string;
+  traces: number;
+  llmCalls: number;
+  errors: number;
+  inputTokens: number;
+  outputTokens: number;
+  cost: Cost;
+}
+
+export interface SessionListResponse {
+  sessions: SessionSummary[];
 }
 
 export interface SpanEvent {
@@ -149,4 +188,41 @@ export interface SpanDetail {
 
 export interface TraceResponse {
   trace: { traceId: string; spans: SpanDetail[] };
+}
+
+export interface ProjectSummary {
+  id: string;
+  name: string;
+  retentionDays: number;
+  createdAt: string;
+}
+
+export interface ApiKeySummary {
+  id: string;
+  name: string;
+  scope: 'ingest' | 'full' | 'admin';
+  /** The key's first characters, to tell keys apart. */
+  prefix: string;
+  createdAt: string;
+  revoked: boolean;
+}
+
+export interface ProjectListResponse {
+  projects: ProjectSummary[];
+}
+
+export interface KeyListResponse {
+  keys: ApiKeySummary[];
+}
+
+/** The only time a key's secret is shown. */
+export interface CreatedKeyResponse {
+  key: ApiKeySummary;
+  secret: string;
+}
+
+export interface CreatedProjectResponse {
+  project: ProjectSummary;
+  key: ApiKeySummary;
+  secret: string;
 }

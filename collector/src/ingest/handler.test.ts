@@ -53,7 +53,7 @@ function jsonRequest(traceId: string, spanOverrides: Record<string, unknown> = {
   };
 }
 
-function post(body: BodyInit, headers: Record<string, string>, key: string | null = collector.apiKey) {
+function post(body: RequestInit["body"], headers: Record<string, string>, key: string | null = collector.apiKey) {
   return fetch(`${collector.url}/v1/traces`, {
     method: 'POST',
     body,

@@ -61,7 +61,7 @@ export function ingestTraces(options: IngestOptions) {
       throw error;
     }
 
-    const projectId = c.get('key').projectId;
+    const projectId = c.get('projectId');
     const rows = toSpanRows(projectId, decoded.scopes);
     const token = createHash('sha256').update(projectId).update('\0').update(body).digest('hex');
     try {

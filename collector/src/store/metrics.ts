@@ -1,4 +1,4 @@
-import type { ModelMetrics, TimeseriesPoint } from '../api/contract.ts';
+import type { BreakdownDimension, BreakdownRow, ModelMetrics, TimeseriesPoint } from '../api/contract.ts';
 import type { Storage } from './clickhouse.ts';
 import { filterClause, type SpanFilter } from './filters.ts';
 import { select } from './queries.ts';
@@ -6,25 +6,55 @@ import { select } from './queries.ts';
 // A sum of costs is only a cost when at least one call was priced; otherwise it is unknown (null).
 const COST_SUM = 'if(countIf(cost_total IS NOT NULL) = 0, NULL, sum(cost_total))';
 
+/** The metrics every row carries, over the LLM spans of its group. */
+const METRICS = `
+  count() AS calls,
+  countIf(status_code = 'ERROR') AS errors,
+  sum(input_tokens) AS inputTokens,
+  sum(output_tokens) AS outputTokens,
+  sum(cache_read_tokens) AS cacheReadTokens,
+  sum(reasoning_tokens) AS reasoningTokens,
+  ${COST_SUM} AS cost,
+  countIf(cost_total IS NULL) AS unpricedCalls,
+  round(quantile(0.5)(duration_ms), 3) AS latencyP50Ms,
+  round(quantile(0.95)(duration_ms), 3) AS latencyP95Ms,
+  round(quantile(0.99)(duration_ms), 3) AS latencyP99Ms,
+  if(countIf(ttft_ms IS NOT NULL) = 0, NULL, round(quantileIf(0.5)(ttft_ms, ttft_ms IS NOT NULL), 3)) AS ttftP50Ms,
+  if(countIf(ttft_ms IS NOT NULL) = 0, NULL, round(quantileIf(0.95)(ttft_ms, ttft_ms IS NOT NULL), 3)) AS ttftP95Ms,
+  if(countIf(output_tokens > 0 AND duration_ms > 0) = 0, NULL,
+     round(quantileIf(0.5)(output_tokens * 1000 / duration_ms, output_tokens > 0 AND duration_ms > 0), 2)) AS tokensPerSecond`;
+
+/** Group expressions by dimension: fixed SQL, chosen from this list only. */
+const GROUP_EXPRESSIONS: Record<BreakdownDimension, string> = {
+  model: 'model',
+  provider: 'provider',
+  service: 'service_name',
+  environment: 'environment',
+  user: 'user_id',
+  session: 'session_id',
+  // A call with several tags counts once under each.
+  tag: "arrayJoin(if(empty(tags), [''], tags))",
+};
+
+export async function metricsBreakdown(storage: Storage, filter: SpanFilter, groupBy: BreakdownDimension, limit = 200): Promise<BreakdownRow[]> {
+  const where = filterClause(filter);
+  return select<BreakdownRow>(
+    storage,
+    `SELECT ${GROUP_EXPRESSIONS[groupBy]} AS key, ${METRICS}
+     FROM {db}.spans
+     WHERE ${where.sql} AND operation != ''
+     GROUP BY key
+     ORDER BY coalesce(cost, 0) DESC, calls DESC
+     LIMIT {limit:UInt32}`,
+    { ...where.params, limit },
+  );
+}
+
 export async function modelMetrics(storage: Storage, filter: SpanFilter): Promise<ModelMetrics[]> {
   const where = filterClause(filter);
   return select<ModelMetrics>(
     storage,
-    `SELECT
-       model,
-       anyLast(provider) AS provider,
-       count() AS calls,
-       countIf(status_code = 'ERROR') AS errors,
-       sum(input_tokens) AS inputTokens,
-       sum(output_tokens) AS outputTokens,
-       sum(cache_read_tokens) AS cacheReadTokens,
-       sum(reasoning_tokens) AS reasoningTokens,
-       ${COST_SUM} AS cost,
-       countIf(cost_total IS NULL) AS unpricedCalls,
-       round(quantile(0.5)(duration_ms), 3) AS latencyP50Ms,
-       round(quantile(0.95)(duration_ms), 3) AS latencyP95Ms,
-       round(quantile(0.99)(duration_ms), 3) AS latencyP99Ms,
-       if(countIf(ttft_ms IS NOT NULL) = 0, NULL, round(quantileIf(0.5)(ttft_ms, ttft_ms IS NOT NULL), 3)) AS ttftP50Ms
+    `SELECT model, anyLast(provider) AS provider, ${METRICS}
      FROM {db}.spans
      WHERE ${where.sql} AND operation != ''
      GROUP BY model
@@ -33,7 +63,7 @@ export async function modelMetrics(storage: Storage, filter: SpanFilter): Promis
   );
 }
 
-/** Buckets sized so a range shows roughly 60 points, on round boundaries (1 min … 1 day). */
+/** Buckets sized so a range shows at most 90 points, on round boundaries (1 min … 1 day). */
 export function bucketSecondsFor(from: Date, to: Date): number {
   const span = Math.max(1, (to.getTime() - from.getTime()) / 1000);
   const steps = [60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400];
@@ -42,7 +72,7 @@ export function bucketSecondsFor(from: Date, to: Date): number {
 
 export async function modelTimeseries(storage: Storage, filter: SpanFilter, bucketSeconds: number): Promise<TimeseriesPoint[]> {
   const where = filterClause(filter);
-  const rows = await select<TimeseriesPoint>(
+  return select<TimeseriesPoint>(
     storage,
     `SELECT
        formatDateTime(toStartOfInterval(start_time, toIntervalSecond({bucket:UInt32})), '%Y-%m-%dT%H:%i:%SZ', 'UTC') AS time,
@@ -53,12 +83,12 @@ export async function modelTimeseries(storage: Storage, filter: SpanFilter, buck
        sum(input_tokens) AS inputTokens,
        sum(output_tokens) AS outputTokens,
        round(quantile(0.5)(duration_ms), 3) AS latencyP50Ms,
-       round(quantile(0.95)(duration_ms), 3) AS latencyP95Ms
+       round(quantile(0.95)(duration_ms), 3) AS latencyP95Ms,
+       if(countIf(ttft_ms IS NOT NULL) = 0, NULL, round(quantileIf(0.5)(ttft_ms, ttft_ms IS NOT NULL), 3)) AS ttftP50Ms
      FROM {db}.spans
      WHERE ${where.sql} AND operation != ''
      GROUP BY time, model
      ORDER BY time, model`,
     { ...where.params, bucket: bucketSeconds },
   );
-  return rows;
 }

@@ -2,7 +2,13 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Storage } from './clickhouse.ts';
 import { quoteIdentifier } from './clickhouse.ts';
 
-export type KeyScope = 'ingest' | 'full';
+/**
+ * ingest: may only send spans. full: reads and writes its own project's data.
+ * admin: also manages projects and keys, and may act on any project (the operator's key).
+ */
+export type KeyScope = 'ingest' | 'full' | 'admin';
+
+export const KEY_SCOPES: readonly KeyScope[] = ['ingest', 'full', 'admin'];
 
 export interface Project {
   id: string;
@@ -61,6 +67,20 @@ export class ProjectStore {
       format: 'JSONEachRow',
     });
     return { id, name, retentionDays: 0, createdAt: createdAt.toISOString() };
+  }
+
+  async updateProject(id: string, changes: { name?: string | undefined; retentionDays?: number | undefined }): Promise<Project | null> {
+    const current = await this.getProject(id);
+    if (!current) return null;
+    const next = { ...current, name: changes.name ?? current.name, retentionDays: changes.retentionDays ?? current.retentionDays };
+    await this.#storage.client.insert({
+      table: `${this.#db}.projects`,
+      values: [
+        { id, name: next.name, retention_days: next.retentionDays, created_at: Date.parse(current.createdAt), deleted: 0, version: nextVersion() },
+      ],
+      format: 'JSONEachRow',
+    });
+    return next;
   }
 
   /** Stores a key (hashed) and returns its record; the plaintext is never stored. */
@@ -155,7 +175,7 @@ function fromKeyRow(row: KeyRow): ApiKeyRecord {
     id: row.id,
     projectId: row.project_id,
     name: row.name,
-    scope: row.scope === 'ingest' ? 'ingest' : 'full',
+    scope: (KEY_SCOPES as readonly string[]).includes(row.scope) ? (row.scope as KeyScope) : 'ingest',
     prefix: row.prefix,
     createdAt: toIso(row.created_at),
     revoked: row.revoked === 1,

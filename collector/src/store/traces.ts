@@ -4,22 +4,40 @@ import { clickhouseParamTime, type SpanFilter } from './filters.ts';
 import { select } from './queries.ts';
 import { toIso } from './projects.ts';
 
+export type TraceSort = 'time' | 'duration' | 'cost' | 'tokens';
+
 export interface TraceQuery extends SpanFilter {
   status?: 'error' | 'ok' | undefined;
-  /** Case-insensitive text searched in span names and in input and output messages. */
+  /** Case-insensitive text searched in span names, system instructions and input and output messages. */
   q?: string | undefined;
+  /** `parallax.metadata.<key>` attributes a trace must carry with these values. */
+  metadata?: Record<string, string> | undefined;
+  minCost?: number | undefined;
+  maxCost?: number | undefined;
+  minDurationMs?: number | undefined;
+  maxDurationMs?: number | undefined;
+  sort: TraceSort;
+  order: 'asc' | 'desc';
   limit: number;
   cursor?: TraceCursor | undefined;
 }
 
-/** Position after the last trace of a page: traces are ordered by start time, then id, newest first. */
+/** Position after the last trace of a page: its sort value, then its id as the tie-breaker. */
 export interface TraceCursor {
-  startTime: string;
+  value: string;
   traceId: string;
 }
 
-interface TraceRow extends Omit<TraceSummary, 'startTime'> {
-  startTime: string;
+/** Fixed SQL per sort key; the cursor's value is compared in the same type. */
+const SORTS: Record<TraceSort, { expression: string; type: string }> = {
+  time: { expression: 'min(start_time)', type: "DateTime64(9, 'UTC')" },
+  duration: { expression: 'durationMs', type: 'Float64' },
+  cost: { expression: 'coalesce(cost, -1)', type: 'Float64' },
+  tokens: { expression: 'inputTokens + outputTokens', type: 'Float64' },
+};
+
+interface TraceRow extends TraceSummary {
+  sortValue: string;
 }
 
 /**
@@ -54,11 +72,29 @@ export async function listTraces(storage: Storage, query: TraceQuery): Promise<{
       params[key] = value;
     }
   }
+  Object.entries(query.metadata ?? {}).forEach(([key, value], i) => {
+    having.push(`countIf(attributes[{metaKey${i}:String}] = {metaValue${i}:String}) > 0`);
+    params[`metaKey${i}`] = `parallax.metadata.${key}`;
+    params[`metaValue${i}`] = value;
+  });
   if (query.status === 'error') having.push("countIf(status_code = 'ERROR') > 0");
   if (query.status === 'ok') having.push("countIf(status_code = 'ERROR') = 0");
+  const ranges: [number | undefined, string][] = [
+    [query.minCost, 'cost >= {minCost:Float64}'],
+    [query.maxCost, 'cost <= {maxCost:Float64}'],
+    [query.minDurationMs, 'durationMs >= {minDurationMs:Float64}'],
+    [query.maxDurationMs, 'durationMs <= {maxDurationMs:Float64}'],
+  ];
+  for (const [value, condition] of ranges) {
+    if (value === undefined) continue;
+    having.push(condition);
+    params[condition.slice(condition.indexOf('{') + 1, condition.indexOf(':'))] = value;
+  }
+  const sort = SORTS[query.sort];
+  const direction = query.order === 'asc' ? 'ASC' : 'DESC';
   if (query.cursor) {
-    having.push("(min(start_time), trace_id) < ({cursorTime:DateTime64(9, 'UTC')}, {cursorTrace:String})");
-    params.cursorTime = query.cursor.startTime;
+    having.push(`(${sort.expression}, trace_id) ${query.order === 'asc' ? '>' : '<'} ({cursorValue:${sort.type}}, {cursorTrace:String})`);
+    params.cursorValue = query.cursor.value;
     params.cursorTrace = query.cursor.traceId;
   }
   const rows = await select<TraceRow>(
@@ -75,20 +111,21 @@ export async function listTraces(storage: Storage, query: TraceQuery): Promise<{
        arraySort(groupUniqArrayIf(model, model != '')) AS models,
        sum(input_tokens) AS inputTokens,
        sum(output_tokens) AS outputTokens,
-       if(countIf(cost_total IS NOT NULL) = 0, NULL, sum(cost_total)) AS cost
+       if(countIf(cost_total IS NOT NULL) = 0, NULL, sum(cost_total)) AS cost,
+       toString(${sort.expression}) AS sortValue
      FROM {db}.spans
      WHERE project_id = {project:String}
        AND start_time >= {from:DateTime64(3, 'UTC')} AND start_time < {to:DateTime64(3, 'UTC')}
      GROUP BY trace_id
      ${having.length ? `HAVING ${having.join(' AND ')}` : ''}
-     ORDER BY min(start_time) DESC, trace_id DESC
+     ORDER BY ${sort.expression} ${direction}, trace_id ${direction}
      LIMIT {limit:UInt32}`,
     params,
   );
   const page = rows.slice(0, query.limit);
   const last = page[page.length - 1];
-  const next = rows.length > query.limit && last ? { startTime: last.startTime, traceId: last.traceId } : null;
-  return { traces: page.map((row) => ({ ...row, startTime: isoMillis(row.startTime) })), next };
+  const next = rows.length > query.limit && last ? { value: last.sortValue, traceId: last.traceId } : null;
+  return { traces: page.map(({ sortValue: _, ...row }) => ({ ...row, startTime: isoMillis(row.startTime) })), next };
 }
 
 interface SpanRowOut {

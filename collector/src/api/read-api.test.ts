@@ -2,7 +2,7 @@ import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKey } from '../store/projects.ts';
 import { chatAttributes, exportThroughOtlp, startTestCollector, type TestCollector } from '../test-support.ts';
-import type { ApiError, ModelMetricsResponse, ProjectInfo, TimeseriesResponse, TraceListResponse, TraceResponse } from './contract.ts';
+import type { ApiError, BreakdownResponse, ModelMetricsResponse, ProjectInfo, SessionListResponse, TimeseriesResponse, TraceListResponse, TraceResponse } from './contract.ts';
 
 let collector: TestCollector;
 let otherProjectKey: string;
@@ -40,7 +40,13 @@ beforeAll(async () => {
         {
           kind: SpanKind.CLIENT,
           startTime: start + 1,
-          attributes: { ...chatAttributes({ provider: call.provider, model: call.model, inputTokens: 1000, outputTokens: 200, input: call.input }), 'user.id': `user-${i % 2}` },
+          attributes: {
+            ...chatAttributes({ provider: call.provider, model: call.model, inputTokens: 1000 * (i + 1), outputTokens: 200, input: call.input }),
+            'user.id': `user-${i % 2}`,
+            'session.id': `session-${i % 3}`,
+            'parallax.tags': i < 3 ? ['support', 'beta'] : ['support'],
+            'parallax.metadata.feature': i === 1 ? 'refunds' : 'faq',
+          },
         },
         trace.setSpan(context.active(), root),
       );
@@ -65,13 +71,15 @@ describe('GET /api/v1/metrics/models', () => {
     const byModel = Object.fromEntries(body.models.map((m) => [m.model, m]));
     expect(Object.keys(byModel).sort()).toEqual(['claude-haiku-4-5', 'gpt-4o-mini', 'llama3.1:8b']);
     const mini = byModel['gpt-4o-mini']!;
-    expect(mini).toMatchObject({ provider: 'openai', calls: 3, errors: 0, inputTokens: 3000, outputTokens: 600, unpricedCalls: 0 });
-    // gpt-4o-mini: $0.15/M in, $0.60/M out → 3 × (1000 × 0.15 + 200 × 0.6) / 1M
-    expect(mini.cost).toBeCloseTo(3 * (1000 * 0.15 + 200 * 0.6) / 1e6, 12);
+    expect(mini).toMatchObject({ provider: 'openai', calls: 3, errors: 0, inputTokens: 6000, outputTokens: 600, unpricedCalls: 0 });
+    // gpt-4o-mini: $0.15/M in, $0.60/M out; 1000 + 2000 + 3000 input tokens, 3 × 200 output
+    expect(mini.cost).toBeCloseTo((6000 * 0.15 + 600 * 0.6) / 1e6, 12);
+    // 200 output tokens in 200 ms at the median
+    expect(mini.tokensPerSecond).toBeCloseTo(1000, 0);
     expect(mini.latencyP50Ms).toBeCloseTo(200, 0);
     expect(byModel['claude-haiku-4-5']).toMatchObject({ calls: 2, errors: 1 });
-    // claude-haiku-4-5: $1/M in, $5/M out
-    expect(byModel['claude-haiku-4-5']!.cost).toBeCloseTo(2 * (1000 * 1 + 200 * 5) / 1e6, 12);
+    // claude-haiku-4-5: $1/M in, $5/M out; 4000 + 5000 input tokens
+    expect(byModel['claude-haiku-4-5']!.cost).toBeCloseTo((9000 * 1 + 400 * 5) / 1e6, 12);
     expect(byModel['llama3.1:8b']).toMatchObject({ calls: 1, cost: null, unpricedCalls: 1 });
   });
 
@@ -128,7 +136,7 @@ describe('GET /api/v1/traces', () => {
       llmCalls: 1,
       errorCount: 1,
       models: ['claude-haiku-4-5'],
-      inputTokens: 1000,
+      inputTokens: 5000,
       outputTokens: 200,
     });
   });
@@ -149,6 +157,70 @@ describe('GET /api/v1/traces', () => {
   });
 });
 
+describe('GET /api/v1/metrics/breakdown', () => {
+  it('groups calls by provider, user and tag', async () => {
+    const byProvider = await collector.api<BreakdownResponse>(`/api/v1/metrics/breakdown?${range()}&groupBy=provider`);
+    expect(Object.fromEntries(byProvider.body.rows.map((r) => [r.key, r.calls]))).toEqual({ openai: 3, anthropic: 2, ollama: 1 });
+    const byUser = await collector.api<BreakdownResponse>(`/api/v1/metrics/breakdown?${range()}&groupBy=user`);
+    expect(Object.fromEntries(byUser.body.rows.map((r) => [r.key, r.calls]))).toEqual({ 'user-0': 3, 'user-1': 3 });
+    const byTag = await collector.api<BreakdownResponse>(`/api/v1/metrics/breakdown?${range()}&groupBy=tag`);
+    expect(Object.fromEntries(byTag.body.rows.map((r) => [r.key, r.calls]))).toEqual({ support: 6, beta: 3 });
+  });
+
+  it('refuses an unknown dimension', async () => {
+    const { status, body } = await collector.api<ApiError>(`/api/v1/metrics/breakdown?groupBy=colour`);
+    expect(status).toBe(400);
+    expect(body.error.message).toContain('"groupBy"');
+  });
+});
+
+describe('GET /api/v1/sessions', () => {
+  it('lists sessions with their traces, calls and cost', async () => {
+    const { body } = await collector.api<SessionListResponse>(`/api/v1/sessions?${range()}`);
+    const byId = Object.fromEntries(body.sessions.map((s) => [s.sessionId, s]));
+    expect(Object.keys(byId).sort()).toEqual(['session-0', 'session-1', 'session-2']);
+    // session-0 holds calls 0 and 3: gpt-4o-mini (1000 in) and claude-haiku-4-5 (4000 in)
+    expect(byId['session-0']).toMatchObject({ traces: 2, llmCalls: 2, inputTokens: 5000, outputTokens: 400 });
+    expect(byId['session-0']!.cost).toBeCloseTo((1000 * 0.15 + 200 * 0.6) / 1e6 + (4000 * 1 + 200 * 5) / 1e6, 12);
+    const traces = await collector.api<TraceListResponse>(`/api/v1/traces?${range()}&session=session-0`);
+    expect(traces.body.traces.map((t) => t.traceId)).toEqual([traceIds[3], traceIds[0]]);
+  });
+});
+
+describe('GET /api/v1/traces sorting and ranges', () => {
+  it('sorts by cost with unpriced traces last, and pages with the cursor of that sort', async () => {
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { body: TraceListResponse } = await collector.api<TraceListResponse>(
+        `/api/v1/traces?${range()}&sort=cost&order=desc&limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      seen.push(...page.body.traces.map((t) => t.traceId));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    // haiku (5000 in) > haiku (4000 in) > mini (3000) > mini (2000) > mini (1000) > unpriced llama
+    expect(seen).toEqual([traceIds[4], traceIds[3], traceIds[2], traceIds[1], traceIds[0], traceIds[5]]);
+  });
+
+  it('refuses a cursor made for another sort', async () => {
+    const first = await collector.api<TraceListResponse>(`/api/v1/traces?${range()}&sort=cost&limit=2`);
+    const mixed = await collector.api<ApiError>(`/api/v1/traces?${range()}&sort=duration&limit=2&cursor=${first.body.nextCursor}`);
+    expect(mixed.status).toBe(400);
+  });
+
+  it('narrows by duration and cost ranges and by metadata', async () => {
+    const slow = await collector.api<TraceListResponse>(`/api/v1/traces?${range()}&minDurationMs=350`);
+    expect(slow.body.traces.map((t) => t.traceId).sort()).toEqual([traceIds[3], traceIds[4]].sort());
+    // gpt-4o-mini traces cost $0.00027, $0.00042, $0.00057; haiku ones over $0.006; llama is unpriced
+    const cheap = await collector.api<TraceListResponse>(`/api/v1/traces?${range()}&maxCost=0.0006`);
+    expect(cheap.body.traces.map((t) => t.traceId).sort()).toEqual([traceIds[0], traceIds[1], traceIds[2]].sort());
+    const refunds = await collector.api<TraceListResponse>(`/api/v1/traces?${range()}&meta.feature=refunds`);
+    expect(refunds.body.traces.map((t) => t.traceId)).toEqual([traceIds[1]]);
+    const bad = await collector.api<ApiError>(`/api/v1/traces?minCost=2&maxCost=1`);
+    expect(bad.status).toBe(400);
+  });
+});
+
 describe('GET /api/v1/traces/:traceId', () => {
   it('returns 404 for a trace that does not exist and 400 for a malformed id', async () => {
     expect((await collector.api(`/api/v1/traces/${'f'.repeat(32)}`)).status).toBe(404);
@@ -163,6 +235,20 @@ describe('keys and projects', () => {
     const ingestOnly = await collector.api<ApiError>('/api/v1/project', ingestOnlyKey);
     expect(ingestOnly.status).toBe(403);
     expect(ingestOnly.body.error.message).toContain('may only send spans');
+  });
+
+  it('lets an admin key act on another project by naming it, and no other key', async () => {
+    const other = (await collector.api<ProjectInfo>('/api/v1/project', otherProjectKey)).body.project.id;
+    const asAdmin = await fetch(`${collector.url}/api/v1/metrics/models?${range()}`, {
+      headers: { authorization: `Bearer ${collector.apiKey}`, 'x-parallax-project': other },
+    });
+    expect(((await asAdmin.json()) as ModelMetricsResponse).models.map((m) => m.model)).toEqual(['gpt-4o']);
+    const intruder = await fetch(`${collector.url}/api/v1/metrics/models?project=default`, {
+      headers: { authorization: `Bearer ${otherProjectKey}` },
+    });
+    expect(intruder.status).toBe(403);
+    const missing = await collector.api<ApiError>('/api/v1/project?project=nope');
+    expect(missing.status).toBe(404);
   });
 
   it('lets an ingest-only key send spans', async () => {

@@ -1,0 +1,25 @@
+import { Hono } from 'hono';
+import type { KeyResolver } from '../auth/keys.ts';
+import type { Storage } from '../store/clickhouse.ts';
+import type { ProjectStore } from '../store/projects.ts';
+import type { AuthVariables } from './auth.ts';
+import { metricsRoutes } from './metrics-routes.ts';
+import { projectRoutes } from './project-routes.ts';
+import { traceRoutes } from './trace-routes.ts';
+
+export interface ApiDeps {
+  storage: Storage;
+  projects: ProjectStore;
+  keys: KeyResolver;
+  /** The URL SDKs should export to, shown in set-up snippets. */
+  publicUrl: string;
+}
+
+/** The JSON API under /api/v1. Every route acts on the request's project (see requireKey). */
+export function apiRoutes(deps: ApiDeps) {
+  const api = new Hono<{ Variables: AuthVariables }>();
+  api.route('/', projectRoutes(deps));
+  api.route('/metrics', metricsRoutes(deps.storage));
+  api.route('/', traceRoutes(deps.storage));
+  return api;
+}

@@ -1,0 +1,31 @@
+import type { SessionSummary } from '../api/contract.ts';
+import type { Storage } from './clickhouse.ts';
+import { filterClause, type SpanFilter } from './filters.ts';
+import { toIso } from './projects.ts';
+import { select } from './queries.ts';
+
+/** Sessions (spans sharing a session id) active in the range, most recent first. */
+export async function listSessions(storage: Storage, filter: SpanFilter, limit: number): Promise<SessionSummary[]> {
+  const where = filterClause(filter);
+  const rows = await select<SessionSummary>(
+    storage,
+    `SELECT
+       session_id AS sessionId,
+       anyIf(user_id, user_id != '') AS userId,
+       toString(min(start_time)) AS firstSeen,
+       toString(max(end_time)) AS lastSeen,
+       uniqExact(trace_id) AS traces,
+       countIf(operation != '') AS llmCalls,
+       countIf(status_code = 'ERROR') AS errors,
+       sum(input_tokens) AS inputTokens,
+       sum(output_tokens) AS outputTokens,
+       if(countIf(cost_total IS NOT NULL) = 0, NULL, sum(cost_total)) AS cost
+     FROM {db}.spans
+     WHERE ${where.sql} AND session_id != ''
+     GROUP BY session_id
+     ORDER BY max(end_time) DESC
+     LIMIT {limit:UInt32}`,
+    { ...where.params, limit },
+  );
+  return rows.map((r) => ({ ...r, firstSeen: toIso(r.firstSeen.slice(0, 23)), lastSeen: toIso(r.lastSeen.slice(0, 23)) }));
+}
