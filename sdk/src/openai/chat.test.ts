@@ -121,7 +121,7 @@ describe('chat.completions.create', () => {
     expect(data.choices[0]!.message.content).toBe('Echo: x');
     expect(response.status).toBe(200);
     expect(request_id).toMatch(/^req_/);
-    expect(data._request_id).toBe(request_id);
+    expect((data as { _request_id?: string })._request_id).toBe(request_id);
 
     const rawResponse = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'y' }] }).asResponse();
     expect(((await rawResponse.json()) as any).choices[0].message.content).toBe('Echo: y');
