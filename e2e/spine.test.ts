@@ -17,7 +17,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   [parallax, openaiServer, browser] = await Promise.all([startParallax(), startOpenAIServer(), launchChromium()]);
-  init({ endpoint: parallax.collectorUrl, apiKey: parallax.apiKey, serviceName: 'checkout-assistant' });
+  init({ endpoint: `${parallax.collectorUrl}/v1/traces`, apiKey: parallax.apiKey, serviceName: 'checkout-assistant' });
 });
 
 afterAll(async () => {
@@ -58,7 +58,8 @@ describe('one OpenAI call, wrapped, stored, priced and shown', () => {
     const metrics = await parallax.api<ModelMetricsResponse>('/api/v1/metrics/models');
     expect(metrics.models).toHaveLength(1);
     const row = metrics.models[0]!;
-    expect(row).toMatchObject({ model, provider: 'openai', calls: 2, inputTokens: 2000, outputTokens: 350, errors: 0, unpricedCalls: 0 });
+    // The SDK names a base URL on a local address openai_compatible; such proxies are priced by model.
+    expect(row).toMatchObject({ model, provider: 'openai_compatible', calls: 2, inputTokens: 2000, outputTokens: 350, errors: 0, unpricedCalls: 0 });
     expect(row.cost).toBeCloseTo(expectedCost, 12);
     expect(row.ttftP50Ms).not.toBeNull();
 

@@ -12,9 +12,11 @@ if (collector.generatedKey) {
 
   Send your first trace:
 
+    export PARALLAX_API_KEY=${collector.generatedKey} OTEL_EXPORTER_OTLP_ENDPOINT=${config.publicUrl}
+
     import OpenAI from 'openai';
     import { init, wrap } from '@parallax/sdk';
-    init({ endpoint: '${config.publicUrl}', apiKey: process.env.PARALLAX_API_KEY });
+    init();
     const openai = wrap(new OpenAI());
 `);
 }
