@@ -1,6 +1,8 @@
 // wrap(client): recognise an LLM client by its shape and hand it to its provider's wrapper. Shape, not
 // `instanceof`, so the SDK never imports a provider package the app does not use (they are optional peers).
 import { wrapAnthropic } from './anthropic/wrap.ts';
+import { wrapGoogleGenAI } from './google-genai/wrap.ts';
+import { wrapGoogleGenerativeAI } from './google-generative-ai/wrap.ts';
 import { isOpenAIClient, wrapOpenAI, type OpenAIWrapOptions } from './openai/wrap.ts';
 
 export type WrapOptions = OpenAIWrapOptions;
@@ -17,10 +19,28 @@ function isAnthropicClient(client: unknown): boolean {
   return typeof c === 'object' && c !== null && typeof c.messages?.create === 'function' && typeof c.baseURL === 'string';
 }
 
+/** `@google/genai`'s GoogleGenAI: `ai.models.generateContent`. */
+function isGoogleGenAIClient(client: unknown): boolean {
+  const c = client as { models?: { generateContent?: unknown } } | null;
+  return typeof c === 'object' && c !== null && typeof c.models?.generateContent === 'function';
+}
+
+/** `@google/generative-ai`'s GoogleGenerativeAI: `genAI.getGenerativeModel(...)`. */
+function isGoogleGenerativeAIClient(client: unknown): boolean {
+  const c = client as { getGenerativeModel?: unknown } | null;
+  return typeof c === 'object' && c !== null && typeof c.getGenerativeModel === 'function';
+}
+
 // Order matters: the first wrapper whose shape matches wins.
 const wrappers: ClientWrapper[] = [
   { name: 'openai', matches: isOpenAIClient, wrap: wrapOpenAI },
   { name: 'anthropic', matches: isAnthropicClient, wrap: (client, options) => wrapAnthropic(client as never, options) as typeof client },
+  { name: '@google/genai', matches: isGoogleGenAIClient, wrap: (client, options) => wrapGoogleGenAI(client as never, options) as typeof client },
+  {
+    name: '@google/generative-ai',
+    matches: isGoogleGenerativeAIClient,
+    wrap: (client, options) => wrapGoogleGenerativeAI(client as never, options) as typeof client,
+  },
 ];
 
 const warned = new Set<string>();
