@@ -1,6 +1,7 @@
 // The collector owns the JSON API's shapes; the dashboard only borrows them as types.
 export type {
   ApiError,
+  BreakdownResponse,
   ChatMessage,
   Cost,
   LlmDetails,

@@ -15,12 +15,17 @@ export const load: PageServerLoad = async ({ fetch, url }) => {
   const bucket = bucketSecondsFor(range);
 
   const api = collector(fetch);
-  const [project, metrics, timeseries, unfiltered] = await Promise.all([
+  const [project, metrics, timeseries, unfiltered, services] = await Promise.all([
     api.project(),
     api.modelMetrics({ ...window, ...filters }),
     api.timeseries({ ...window, ...filters, bucket }),
     // The filter menus list every model and provider in the window, not only the ones left after filtering.
     filtered ? api.modelMetrics(window) : null,
+    // Only feeds the service menu: without it the page still works, with a free-text service box.
+    api.breakdown({ ...window, groupBy: 'service' }).then(
+      (r) => r.rows.map((row) => row.key).filter((key) => key !== ''),
+      () => null,
+    ),
   ]);
 
   const all = (unfiltered ?? metrics).models;
@@ -33,6 +38,7 @@ export const load: PageServerLoad = async ({ fetch, url }) => {
     options: {
       models: [...new Set(all.map((m) => m.model))].sort(),
       providers: [...new Set(all.map((m) => m.provider))].sort(),
+      services: services?.sort() ?? null,
     },
   };
 };

@@ -1,6 +1,7 @@
 import { error } from '@sveltejs/kit';
 import { PARALLAX_API_KEY, PARALLAX_COLLECTOR_URL } from '$app/env/private';
 import type {
+  BreakdownResponse,
   ModelMetricsResponse,
   ProjectInfo,
   TimeseriesResponse,
@@ -17,6 +18,7 @@ export function collector(fetch: Fetch) {
   return {
     project: () => get<ProjectInfo>('/api/v1/project'),
     modelMetrics: (query: Query) => get<ModelMetricsResponse>('/api/v1/metrics/models', query),
+    breakdown: (query: Query) => get<BreakdownResponse>('/api/v1/metrics/breakdown', query),
     timeseries: (query: Query) => get<TimeseriesResponse>('/api/v1/metrics/timeseries', query),
     traces: (query: Query) => get<TraceListResponse>('/api/v1/traces', query),
     trace: (traceId: string) => get<TraceResponse>(`/api/v1/traces/${encodeURIComponent(traceId)}`),
