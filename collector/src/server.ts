@@ -6,12 +6,14 @@ import { apiRoutes } from './api/index.ts';
 import type { KeyResolver } from './auth/keys.ts';
 import { encodingOf, ingestTraces, tooLarge } from './ingest/handler.ts';
 import type { Storage } from './store/clickhouse.ts';
+import type { PriceOverrideStore } from './store/price-overrides.ts';
 import type { ProjectStore } from './store/projects.ts';
 
 export interface AppDeps {
   storage: Storage;
   projects: ProjectStore;
   keys: KeyResolver;
+  priceOverrides: PriceOverrideStore;
   maxBodyBytes: number;
   retryAfterSeconds: number;
   publicUrl: string;

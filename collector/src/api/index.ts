@@ -1,9 +1,11 @@
 import { Hono } from 'hono';
 import type { KeyResolver } from '../auth/keys.ts';
 import type { Storage } from '../store/clickhouse.ts';
+import type { PriceOverrideStore } from '../store/price-overrides.ts';
 import type { ProjectStore } from '../store/projects.ts';
 import type { AuthVariables } from './auth.ts';
 import { metricsRoutes } from './metrics-routes.ts';
+import { priceRoutes } from './price-routes.ts';
 import { projectRoutes } from './project-routes.ts';
 import { traceRoutes } from './trace-routes.ts';
 
@@ -11,6 +13,7 @@ export interface ApiDeps {
   storage: Storage;
   projects: ProjectStore;
   keys: KeyResolver;
+  priceOverrides: PriceOverrideStore;
   /** The URL SDKs should export to, shown in set-up snippets. */
   publicUrl: string;
 }
@@ -21,5 +24,6 @@ export function apiRoutes(deps: ApiDeps) {
   api.route('/', projectRoutes(deps));
   api.route('/metrics', metricsRoutes(deps.storage));
   api.route('/', traceRoutes(deps.storage));
+  api.route('/prices', priceRoutes(deps.storage, deps.priceOverrides));
   return api;
 }

@@ -6,11 +6,13 @@ import type { AuthVariables } from '../api/auth.ts';
 import { decodeJson, decodeProtobuf, MalformedPayloadError, type DecodedRequest } from '../otlp/decode.ts';
 import { ExportTraceServiceResponse, RpcStatus } from '../otlp/proto.ts';
 import type { Storage } from '../store/clickhouse.ts';
+import type { PriceOverrideStore } from '../store/price-overrides.ts';
 import { insertSpans, StorageUnavailableError } from '../store/spans.ts';
 import { toSpanRows } from './normalize.ts';
 
 export interface IngestOptions {
   storage: Storage;
+  priceOverrides: PriceOverrideStore;
   /** Largest accepted body, after gunzip. */
   maxBodyBytes: number;
   /** Seconds a client should wait before retrying when storage is down. */
@@ -62,10 +64,12 @@ export function ingestTraces(options: IngestOptions) {
     }
 
     const projectId = c.get('projectId');
-    const rows = toSpanRows(projectId, decoded.scopes);
     const token = createHash('sha256').update(projectId).update('\0').update(body).digest('hex');
     try {
-      await insertSpans(options.storage, rows, token);
+      const overrides = await options.priceOverrides.forProject(projectId).catch((error: Error) => {
+        throw new StorageUnavailableError(`could not read the project's price overrides: ${error.message}`);
+      });
+      await insertSpans(options.storage, toSpanRows(projectId, decoded.scopes, overrides), token);
     } catch (error) {
       if (error instanceof StorageUnavailableError) {
         c.header('Retry-After', String(options.retryAfterSeconds));

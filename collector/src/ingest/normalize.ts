@@ -1,5 +1,6 @@
 import type { Attributes, AttributeValue, OtlpScopeSpans } from '../otlp/decode.ts';
 import { extractGenAI } from './genai.ts';
+import type { PriceOverride } from '../store/price-overrides.ts';
 import { priceCall } from './pricing.ts';
 
 /** One row of the spans table, as inserted (JSONEachRow). */
@@ -49,7 +50,7 @@ const KINDS = ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSU
 const STATUS = ['UNSET', 'OK', 'ERROR'];
 
 /** Maps decoded OTLP spans to rows: every span stored whole, GenAI spans with their columns and cost. */
-export function toSpanRows(projectId: string, scopes: OtlpScopeSpans[]): SpanRow[] {
+export function toSpanRows(projectId: string, scopes: OtlpScopeSpans[], priceOverrides: readonly PriceOverride[] = []): SpanRow[] {
   const rows: SpanRow[] = [];
   for (const scope of scopes) {
     const resourceAttributes = stringMap(scope.resource);
@@ -58,16 +59,15 @@ export function toSpanRows(projectId: string, scopes: OtlpScopeSpans[]): SpanRow
       resourceAttributes['deployment.environment.name'] ?? resourceAttributes['deployment.environment'] ?? '';
     for (const span of scope.spans) {
       const attributes = stringMap(span.attributes);
-      const genai = extractGenAI(span.attributes);
+      const genai = extractGenAI(span.attributes, span.events, scope.scopeName);
       const start = new Date(Number(span.startTimeUnixNano / 1_000_000n));
       const model = genai ? genai.requestModel || genai.responseModel : '';
+      const durationMs = Number(span.endTimeUnixNano - span.startTimeUnixNano) / 1e6;
       const cost = genai
-        ? priceCall({
-            provider: genai.provider,
-            models: [genai.responseModel, genai.requestModel],
-            usage: genai,
-            at: start,
-          })
+        ? priceCall(
+            { provider: genai.provider, models: [genai.responseModel, genai.requestModel], usage: genai, at: start, durationMs },
+            priceOverrides,
+          )
         : null;
       rows.push({
         project_id: projectId,
@@ -78,7 +78,7 @@ export function toSpanRows(projectId: string, scopes: OtlpScopeSpans[]): SpanRow
         kind: KINDS[span.kind] ?? 'UNSPECIFIED',
         start_time: clickhouseTime(span.startTimeUnixNano),
         end_time: clickhouseTime(span.endTimeUnixNano),
-        duration_ms: Number(span.endTimeUnixNano - span.startTimeUnixNano) / 1e6,
+        duration_ms: durationMs,
         status_code: STATUS[span.status.code] ?? 'UNSET',
         status_message: span.status.message,
         service_name: serviceName,

@@ -1,4 +1,5 @@
 import { calcPrice, findProvider } from '@pydantic/genai-prices';
+import type { PriceOverride } from '../store/price-overrides.ts';
 
 export interface Usage {
   /** Total input tokens, cache reads and writes included (the GenAI conventions' meaning). */
@@ -12,6 +13,15 @@ export interface Cost {
   total: number;
   input: number;
   output: number;
+}
+
+export interface PricedCall {
+  provider: string;
+  /** Candidate model names, most specific first (the response's dated model, then the requested one). */
+  models: string[];
+  usage: Usage;
+  at: Date;
+  durationMs: number;
 }
 
 /**
@@ -29,27 +39,59 @@ const PROVIDER_ALIASES: Record<string, string> = {
 };
 
 /**
- * Prices one call with @pydantic/genai-prices at the span's time. Returns null when the model has
- * no known price: an unknown cost must stay unknown, never become 0. A provider the price data does
- * not know (self-hosted, say) is not guessed from the model name alone.
+ * Prices one call: the project's override for the model, if one is in effect at the call's time,
+ * else @pydantic/genai-prices at that time. Returns null when the model has no known price: an
+ * unknown cost must stay unknown, never become 0. A provider the price data does not know
+ * (self-hosted, say) is not guessed from the model name alone.
  */
-export function priceCall(input: { provider: string; models: string[]; usage: Usage; at: Date }): Cost | null {
+export function priceCall(call: PricedCall, overrides: readonly PriceOverride[] = []): Cost | null {
+  const override = overrideFor(call, overrides);
+  if (override) return priceWithOverride(call, override);
   let providerId: string | undefined;
-  if (input.provider) {
-    const known = findProvider({ providerId: PROVIDER_ALIASES[input.provider] ?? input.provider });
+  if (call.provider) {
+    const known = findProvider({ providerId: PROVIDER_ALIASES[call.provider] ?? call.provider });
     if (!known) return null;
     providerId = known.id;
   }
   const usage = {
-    input_tokens: input.usage.inputTokens,
-    output_tokens: input.usage.outputTokens,
-    cache_read_tokens: input.usage.cacheReadTokens || undefined,
-    cache_write_tokens: input.usage.cacheWriteTokens || undefined,
+    input_tokens: call.usage.inputTokens,
+    output_tokens: call.usage.outputTokens,
+    cache_read_tokens: call.usage.cacheReadTokens || undefined,
+    cache_write_tokens: call.usage.cacheWriteTokens || undefined,
   };
-  for (const model of input.models) {
+  for (const model of call.models) {
     if (!model) continue;
-    const price = calcPrice(usage, model, { ...(providerId ? { providerId } : {}), timestamp: input.at });
+    const price = calcPrice(usage, model, { ...(providerId ? { providerId } : {}), timestamp: call.at });
     if (price) return { total: price.total_price, input: price.input_price, output: price.output_price };
   }
   return null;
+}
+
+/** The override in effect at the call's time: same model, same provider (or any), latest start. */
+function overrideFor(call: PricedCall, overrides: readonly PriceOverride[]): PriceOverride | null {
+  let best: PriceOverride | null = null;
+  for (const override of overrides) {
+    if (!call.models.includes(override.model)) continue;
+    if (override.provider && override.provider !== call.provider) continue;
+    if (Date.parse(override.effectiveFrom) > call.at.getTime()) continue;
+    if (!best || override.effectiveFrom > best.effectiveFrom) best = override;
+  }
+  return best;
+}
+
+/**
+ * The same arithmetic as repriceSql in store/reprice.ts: cache reads and writes at their own rate
+ * (the input rate when the override sets none), the rest of the input at the input rate.
+ */
+function priceWithOverride(call: PricedCall, override: PriceOverride): Cost {
+  if (override.perHour !== null) {
+    return { total: (call.durationMs / 3_600_000) * override.perHour, input: 0, output: 0 };
+  }
+  const inputRate = override.inputPerMTok ?? 0;
+  const { inputTokens, outputTokens, cacheReadTokens, cacheWriteTokens } = call.usage;
+  const uncached = Math.max(0, inputTokens - cacheReadTokens - cacheWriteTokens);
+  const input =
+    (uncached * inputRate + cacheReadTokens * (override.cacheReadPerMTok ?? inputRate) + cacheWriteTokens * (override.cacheWritePerMTok ?? inputRate)) / 1e6;
+  const output = (outputTokens * (override.outputPerMTok ?? 0)) / 1e6;
+  return { total: input + output, input, output };
 }

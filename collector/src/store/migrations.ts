@@ -82,6 +82,29 @@ export const migrations: ReadonlyArray<{ version: number; name: string; statemen
       SETTINGS non_replicated_deduplication_window = 10000, index_granularity = 8192`,
     ],
   },
+  {
+    version: 2,
+    name: 'per-project price overrides',
+    statements: [
+      // Negotiated, fine-tuned or self-hosted prices. Per-token prices are USD per million tokens;
+      // per_hour prices a call by its duration (a dedicated GPU's hourly cost).
+      `CREATE TABLE IF NOT EXISTS {db}.price_overrides (
+        project_id String,
+        id String,
+        model String,
+        provider String,
+        input_per_mtok Nullable(Float64),
+        output_per_mtok Nullable(Float64),
+        cache_read_per_mtok Nullable(Float64),
+        cache_write_per_mtok Nullable(Float64),
+        per_hour Nullable(Float64),
+        effective_from DateTime64(3, 'UTC'),
+        created_at DateTime64(3, 'UTC'),
+        deleted UInt8 DEFAULT 0,
+        version UInt64
+      ) ENGINE = ReplacingMergeTree(version) ORDER BY (project_id, id)`,
+    ],
+  },
 ];
 
 export async function migrate(storage: Storage): Promise<{ applied: number[] }> {

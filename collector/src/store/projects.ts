@@ -155,7 +155,7 @@ export class ProjectStore {
 
 let versionCounter = 0;
 /** Row versions for ReplacingMergeTree: must grow even for two writes in the same millisecond. */
-function nextVersion(): number {
+export function nextVersion(): number {
   return Date.now() * 1000 + (versionCounter++ % 1000);
 }
 
