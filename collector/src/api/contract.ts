@@ -226,3 +226,78 @@ export interface CreatedProjectResponse {
   key: ApiKeySummary;
   secret: string;
 }
+
+/**
+ * What a test case sends to a model: the conversation in the GenAI conventions' shapes, so any
+ * provider adapter can replay it.
+ */
+export interface ItemInput {
+  systemInstructions?: MessagePart[] | null;
+  messages: ChatMessage[];
+  toolDefinitions?: unknown[] | null;
+  /** Request parameters of the source call (temperature, max_tokens, …), informational on replay. */
+  params?: Record<string, unknown> | null;
+}
+
+/** Checks a model's answer must pass. A rubric is judged by a model. */
+export type Assertion =
+  | { type: 'equals'; value: string; ignoreCase?: boolean }
+  | { type: 'contains'; value: string; ignoreCase?: boolean }
+  | { type: 'not_contains'; value: string; ignoreCase?: boolean }
+  | { type: 'regex'; pattern: string; flags?: string }
+  | { type: 'is_json' }
+  | { type: 'json_schema'; schema: Record<string, unknown> }
+  | { type: 'max_length'; value: number }
+  | { type: 'rubric'; rubric: string };
+
+export interface DatasetSummary {
+  id: string;
+  name: string;
+  description: string;
+  /** Grows by one with every change to the dataset's items. */
+  version: number;
+  itemCount: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface DatasetItem {
+  id: string;
+  input: ItemInput;
+  /** The answer a good model gives (text). */
+  expectedOutput: string | null;
+  assertions: Assertion[];
+  metadata: Record<string, string>;
+  /** The production call this item was promoted from, if any. */
+  source: { traceId: string; spanId: string } | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface DatasetListResponse {
+  datasets: DatasetSummary[];
+}
+
+export interface DatasetResponse {
+  dataset: DatasetSummary;
+  /** The version the items are shown at (the latest unless `?version=` asked for an older one). */
+  version: number;
+  items: DatasetItem[];
+}
+
+export interface DatasetItemsCreatedResponse {
+  items: DatasetItem[];
+  version: number;
+}
+
+/** Items promoted from a trace's spans, shown on the trace. */
+export interface Promotion {
+  datasetId: string;
+  datasetName: string;
+  itemId: string;
+  spanId: string;
+}
+
+export interface PromotionListResponse {
+  promotions: Promotion[];
+}
