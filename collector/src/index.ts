@@ -4,6 +4,7 @@ import { KeyResolver } from './auth/keys.ts';
 import type { CollectorConfig } from './config.ts';
 import { openStorage, type Storage } from './store/clickhouse.ts';
 import { migrate } from './store/migrations.ts';
+import { DatasetStore } from './store/datasets.ts';
 import { PriceOverrideStore } from './store/price-overrides.ts';
 import { DEFAULT_PROJECT_ID, generateKey, hashKey, ProjectStore } from './store/projects.ts';
 import { createApp } from './server.ts';
@@ -34,6 +35,7 @@ export async function startCollector(config: CollectorConfig): Promise<RunningCo
     projects,
     keys,
     priceOverrides: new PriceOverrideStore(storage),
+    datasets: new DatasetStore(storage),
     maxBodyBytes: config.maxBodyBytes,
     retryAfterSeconds: config.retryAfterSeconds,
     publicUrl: config.publicUrl,

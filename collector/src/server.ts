@@ -6,6 +6,7 @@ import { apiRoutes } from './api/index.ts';
 import type { KeyResolver } from './auth/keys.ts';
 import { encodingOf, ingestTraces, tooLarge } from './ingest/handler.ts';
 import type { Storage } from './store/clickhouse.ts';
+import type { DatasetStore } from './store/datasets.ts';
 import type { PriceOverrideStore } from './store/price-overrides.ts';
 import type { ProjectStore } from './store/projects.ts';
 
@@ -14,6 +15,7 @@ export interface AppDeps {
   projects: ProjectStore;
   keys: KeyResolver;
   priceOverrides: PriceOverrideStore;
+  datasets: DatasetStore;
   maxBodyBytes: number;
   retryAfterSeconds: number;
   publicUrl: string;

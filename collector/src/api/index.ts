@@ -1,9 +1,11 @@
 import { Hono } from 'hono';
 import type { KeyResolver } from '../auth/keys.ts';
 import type { Storage } from '../store/clickhouse.ts';
+import type { DatasetStore } from '../store/datasets.ts';
 import type { PriceOverrideStore } from '../store/price-overrides.ts';
 import type { ProjectStore } from '../store/projects.ts';
 import type { AuthVariables } from './auth.ts';
+import { datasetRoutes } from './dataset-routes.ts';
 import { metricsRoutes } from './metrics-routes.ts';
 import { priceRoutes } from './price-routes.ts';
 import { projectRoutes } from './project-routes.ts';
@@ -14,6 +16,7 @@ export interface ApiDeps {
   projects: ProjectStore;
   keys: KeyResolver;
   priceOverrides: PriceOverrideStore;
+  datasets: DatasetStore;
   /** The URL SDKs should export to, shown in set-up snippets. */
   publicUrl: string;
 }
@@ -25,5 +28,6 @@ export function apiRoutes(deps: ApiDeps) {
   api.route('/metrics', metricsRoutes(deps.storage));
   api.route('/', traceRoutes(deps.storage));
   api.route('/prices', priceRoutes(deps.storage, deps.priceOverrides));
+  api.route('/', datasetRoutes(deps.storage, deps.datasets));
   return api;
 }

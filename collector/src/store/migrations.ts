@@ -105,6 +105,41 @@ export const migrations: ReadonlyArray<{ version: number; name: string; statemen
       ) ENGINE = ReplacingMergeTree(version) ORDER BY (project_id, id)`,
     ],
   },
+  {
+    version: 3,
+    name: 'datasets and versioned dataset items',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS {db}.datasets (
+        project_id String,
+        id String,
+        name String,
+        description String,
+        version UInt32,
+        created_at DateTime64(3, 'UTC'),
+        updated_at DateTime64(3, 'UTC'),
+        deleted UInt8 DEFAULT 0,
+        row_version UInt64
+      ) ENGINE = ReplacingMergeTree(row_version) ORDER BY (project_id, id)`,
+      // Every change to an item appends a revision tagged with the dataset version it made, so any
+      // older version can be read back exactly (an experiment records the version it ran on).
+      `CREATE TABLE IF NOT EXISTS {db}.dataset_items (
+        project_id String,
+        dataset_id String,
+        id String,
+        dataset_version UInt32,
+        input String CODEC(ZSTD(3)),
+        expected_output Nullable(String) CODEC(ZSTD(3)),
+        assertions String,
+        metadata String,
+        source_trace_id String,
+        source_span_id String,
+        created_at DateTime64(3, 'UTC'),
+        updated_at DateTime64(3, 'UTC'),
+        deleted UInt8 DEFAULT 0,
+        INDEX idx_source source_trace_id TYPE bloom_filter(0.01) GRANULARITY 1
+      ) ENGINE = MergeTree ORDER BY (project_id, dataset_id, id, dataset_version)`,
+    ],
+  },
 ];
 
 export async function migrate(storage: Storage): Promise<{ applied: number[] }> {
