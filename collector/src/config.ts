@@ -9,6 +9,8 @@ export interface CollectorConfig {
   apiKey?: string | undefined;
   maxBodyBytes: number;
   retryAfterSeconds: number;
+  /** How often per-project retention runs; 0 turns it off. */
+  retentionIntervalSeconds: number;
   /** How SDKs reach this collector, for set-up snippets. */
   publicUrl: string;
 }
@@ -28,6 +30,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): CollectorCo
     apiKey: env.PARALLAX_API_KEY || undefined,
     maxBodyBytes: intFrom(env, 'PARALLAX_MAX_BODY_BYTES', 16 * 1024 * 1024),
     retryAfterSeconds: intFrom(env, 'PARALLAX_RETRY_AFTER_SECONDS', 5),
+    retentionIntervalSeconds: intFrom(env, 'PARALLAX_RETENTION_INTERVAL_SECONDS', 3600),
     publicUrl: env.PARALLAX_PUBLIC_URL ?? `http://localhost:${port}`,
   };
 }

@@ -7,6 +7,7 @@ import { migrate } from './store/migrations.ts';
 import { DatasetStore } from './store/datasets.ts';
 import { PriceOverrideStore } from './store/price-overrides.ts';
 import { DEFAULT_PROJECT_ID, generateKey, hashKey, ProjectStore } from './store/projects.ts';
+import { scheduleRetention } from './store/retention.ts';
 import { createApp } from './server.ts';
 
 export { configFromEnv, type CollectorConfig } from './config.ts';
@@ -45,6 +46,7 @@ export async function startCollector(config: CollectorConfig): Promise<RunningCo
     s.once('error', reject);
   });
   const port = (server.address() as AddressInfo).port;
+  const stopRetention = config.retentionIntervalSeconds > 0 ? scheduleRetention(storage, projects, config.retentionIntervalSeconds * 1000) : () => {};
   return {
     url: `http://127.0.0.1:${port}`,
     port,
@@ -53,6 +55,7 @@ export async function startCollector(config: CollectorConfig): Promise<RunningCo
     keys,
     generatedKey,
     close: async () => {
+      stopRetention();
       await new Promise<void>((done) => server.close(() => done()));
       await storage.close();
     },

@@ -30,6 +30,7 @@ export async function startTestCollector(overrides: Partial<CollectorConfig> = {
     apiKey,
     maxBodyBytes: 4 * 1024 * 1024,
     retryAfterSeconds: 1,
+    retentionIntervalSeconds: 0,
     publicUrl: 'http://localhost:4318',
     ...overrides,
   });
