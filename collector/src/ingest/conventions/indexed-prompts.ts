@@ -56,14 +56,21 @@ function mergeThinking(messages: ChatMessage[]): ChatMessage[] {
   if (!messages.some((m) => m.role === 'thinking')) return messages;
   const out: ChatMessage[] = [];
   let pending: MessagePart[] = [];
+  // The Python instrumentation sets the response's finish reason on the first completion, the thinking one.
+  let pendingReason: string | undefined;
   for (const message of messages) {
     if (message.role === 'thinking') {
       pending.push(...message.parts.map((p): MessagePart => (p.type === 'text' ? { type: 'reasoning', content: p.content as string } : p)));
+      pendingReason ??= message.finish_reason;
       continue;
     }
     if (pending.length && message.role === 'assistant') {
-      out.push({ ...message, parts: [...pending, ...message.parts] });
+      const merged: ChatMessage = { ...message, parts: [...pending, ...message.parts] };
+      const reason = message.finish_reason ?? pendingReason;
+      if (reason) merged.finish_reason = reason;
+      out.push(merged);
       pending = [];
+      pendingReason = undefined;
     } else out.push(message);
   }
   if (pending.length) out.push({ role: 'assistant', parts: pending });

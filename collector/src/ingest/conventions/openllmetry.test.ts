@@ -149,6 +149,24 @@ describe('OpenLLMetry', () => {
     ]);
   });
 
+  it('folds a thinking completion into the assistant message, keeping its finish reason', () => {
+    // Python `_set_span_completions`: thinking goes to completion 0 (role "thinking", with the finish
+    // reason), the answer to completion 1.
+    const span = {
+      'gen_ai.system': 'Anthropic',
+      'llm.request.type': 'completion',
+      'gen_ai.request.model': 'claude-sonnet-4-5',
+      'gen_ai.completion.0.finish_reason': 'end_turn',
+      'gen_ai.completion.0.role': 'thinking',
+      'gen_ai.completion.0.content': 'Paris is in France.',
+      'gen_ai.completion.1.role': 'assistant',
+      'gen_ai.completion.1.content': ANSWER,
+    };
+    expect(readable(extractGenAI(span, [], 'opentelemetry.instrumentation.anthropic'))?.outputMessages).toEqual([
+      { role: 'assistant', parts: [{ type: 'reasoning', content: 'Paris is in France.' }, { type: 'text', content: ANSWER }], finish_reason: 'stop' },
+    ]);
+  });
+
   it('does not count workflow, task, agent or tool spans as model calls', () => {
     for (const kind of ['workflow', 'task', 'agent', 'tool']) {
       expect(extractGenAI({ 'traceloop.span.kind': kind, 'traceloop.entity.name': 'plan', 'traceloop.entity.input': '{}' })).toBeNull();
