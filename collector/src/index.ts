@@ -1,6 +1,7 @@
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import { KeyResolver } from './auth/keys.ts';
+import { IngestBatcher } from './ingest/batcher.ts';
 import type { CollectorConfig } from './config.ts';
 import { openStorage, type Storage } from './store/clickhouse.ts';
 import { migrate } from './store/migrations.ts';
@@ -37,6 +38,7 @@ export async function startCollector(config: CollectorConfig): Promise<RunningCo
     keys,
     priceOverrides: new PriceOverrideStore(storage),
     datasets: new DatasetStore(storage),
+    batcher: new IngestBatcher(storage),
     maxBodyBytes: config.maxBodyBytes,
     retryAfterSeconds: config.retryAfterSeconds,
     publicUrl: config.publicUrl,

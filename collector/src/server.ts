@@ -4,6 +4,7 @@ import { requireKey, type AuthVariables } from './api/auth.ts';
 import { apiError } from './api/errors.ts';
 import { apiRoutes } from './api/index.ts';
 import type { KeyResolver } from './auth/keys.ts';
+import type { IngestBatcher } from './ingest/batcher.ts';
 import { encodingOf, ingestTraces, tooLarge } from './ingest/handler.ts';
 import type { Storage } from './store/clickhouse.ts';
 import type { DatasetStore } from './store/datasets.ts';
@@ -16,6 +17,7 @@ export interface AppDeps {
   keys: KeyResolver;
   priceOverrides: PriceOverrideStore;
   datasets: DatasetStore;
+  batcher: IngestBatcher;
   maxBodyBytes: number;
   retryAfterSeconds: number;
   publicUrl: string;
@@ -25,7 +27,7 @@ export interface AppDeps {
 export function createApp(deps: AppDeps) {
   const app = new Hono<{ Variables: AuthVariables }>();
 
-  app.get('/health', (c) => c.json({ status: 'ok', storage: deps.storage.mode }));
+  app.get('/health', (c) => c.json({ status: 'ok', storage: deps.storage.mode, ingest: deps.batcher.stats }));
 
   app.post(
     '/v1/traces',

@@ -17,7 +17,7 @@ afterAll(async () => {
 let idCounter = 1;
 /** A fresh, valid trace id per call so tests never collide in the shared store. */
 function newTraceId(): string {
-  return (idCounter++).toString(16).padStart(32, 'a');
+  return `f${(idCounter++).toString(16).padStart(31, '0')}`;
 }
 
 function jsonRequest(traceId: string, spanOverrides: Record<string, unknown> = {}) {
@@ -141,6 +141,31 @@ describe('POST /v1/traces', () => {
     for (let i = 0; i < 3; i++) {
       expect((await post(body, { 'content-type': 'application/json' })).status).toBe(200);
     }
+    expect(await spansOfTrace(traceId)).toBe(1);
+  });
+
+  it('keeps up with many small concurrent exports by sharing inserts, storing each span once', async () => {
+    const before = (await (await fetch(`${collector.url}/health`)).json()) as { ingest: { batches: number; requests: number } };
+    const traceIds = Array.from({ length: 200 }, () => newTraceId());
+    const responses = await Promise.all(traceIds.map((id) => post(JSON.stringify(jsonRequest(id)), { 'content-type': 'application/json' })));
+    expect(responses.map((r) => r.status)).toEqual(traceIds.map(() => 200));
+    const after = (await (await fetch(`${collector.url}/health`)).json()) as { ingest: { batches: number; requests: number } };
+    expect(after.ingest.requests - before.ingest.requests).toBe(200);
+    expect(after.ingest.batches - before.ingest.batches).toBeLessThan(200);
+    for (const id of traceIds.slice(0, 5)) expect(await spansOfTrace(id)).toBe(1);
+    const result = await collector.storage.client.query({
+      query: `SELECT count() AS n, uniqExact(trace_id) AS u FROM ${quoteIdentifier(collector.storage.database)}.spans WHERE trace_id IN {ids:Array(String)}`,
+      query_params: { ids: traceIds },
+      format: 'JSONEachRow',
+    });
+    expect(await result.json()).toEqual([{ n: 200, u: 200 }]);
+  });
+
+  it('stores a retry once even when it arrives while the first attempt is still in flight', async () => {
+    const traceId = newTraceId();
+    const body = JSON.stringify(jsonRequest(traceId));
+    const statuses = await Promise.all([1, 2, 3].map(() => post(body, { 'content-type': 'application/json' }).then((r) => r.status)));
+    expect(statuses).toEqual([200, 200, 200]);
     expect(await spansOfTrace(traceId)).toBe(1);
   });
 

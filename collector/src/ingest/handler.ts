@@ -5,13 +5,13 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AuthVariables } from '../api/auth.ts';
 import { decodeJson, decodeProtobuf, MalformedPayloadError, type DecodedRequest } from '../otlp/decode.ts';
 import { ExportTraceServiceResponse, RpcStatus } from '../otlp/proto.ts';
-import type { Storage } from '../store/clickhouse.ts';
+import { StorageUnavailableError } from '../store/clickhouse.ts';
 import type { PriceOverrideStore } from '../store/price-overrides.ts';
-import { insertSpans, StorageUnavailableError } from '../store/spans.ts';
+import type { IngestBatcher } from './batcher.ts';
 import { toSpanRows } from './normalize.ts';
 
 export interface IngestOptions {
-  storage: Storage;
+  batcher: IngestBatcher;
   priceOverrides: PriceOverrideStore;
   /** Largest accepted body, after gunzip. */
   maxBodyBytes: number;
@@ -30,7 +30,7 @@ const UNAVAILABLE = 14;
  * POST /v1/traces as the OTLP/HTTP specification has it: protobuf or JSON, optionally gzipped.
  * 200 only once ClickHouse has committed the spans; 400 (not retryable) stores nothing; 503 with
  * Retry-After when storage is down, so the standard exporters retry the same batch — which the
- * insert's deduplication token then stores once.
+ * batcher then stores once.
  */
 export function ingestTraces(options: IngestOptions) {
   return async (c: Context<{ Variables: AuthVariables }>) => {
@@ -64,12 +64,13 @@ export function ingestTraces(options: IngestOptions) {
     }
 
     const projectId = c.get('projectId');
-    const token = createHash('sha256').update(projectId).update('\0').update(body).digest('hex');
+    // 128 bits of the body's hash name the request: an exporter's retry has the same token.
+    const token = createHash('sha256').update(projectId).update('\0').update(body).digest('hex').slice(0, 32);
     try {
       const overrides = await options.priceOverrides.forProject(projectId).catch((error: Error) => {
         throw new StorageUnavailableError(`could not read the project's price overrides: ${error.message}`);
       });
-      await insertSpans(options.storage, toSpanRows(projectId, decoded.scopes, overrides), token);
+      await options.batcher.submit(token, projectId, toSpanRows(projectId, decoded.scopes, overrides));
     } catch (error) {
       if (error instanceof StorageUnavailableError) {
         c.header('Retry-After', String(options.retryAfterSeconds));

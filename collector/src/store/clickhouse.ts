@@ -74,3 +74,6 @@ export function quoteIdentifier(name: string): string {
   }
   return `\`${name}\``;
 }
+
+/** Storage could not take a write; the client should retry the same request later. */
+export class StorageUnavailableError extends Error {}

@@ -30,8 +30,7 @@ export const migrations: ReadonlyArray<{ version: number; name: string; statemen
         revoked UInt8 DEFAULT 0,
         version UInt64
       ) ENGINE = ReplacingMergeTree(version) ORDER BY key_hash`,
-      // Spans are append-only. A retried OTLP batch carries the same insert_deduplication_token,
-      // and the deduplication window makes ClickHouse drop the repeat instead of doubling it.
+      // Spans are append-only; ingest/batcher.ts keeps a retried export from being stored twice.
       `CREATE TABLE IF NOT EXISTS {db}.spans (
         project_id LowCardinality(String),
         trace_id FixedString(32),
@@ -79,7 +78,7 @@ export const migrations: ReadonlyArray<{ version: number; name: string; statemen
       ) ENGINE = MergeTree
       PARTITION BY toYYYYMM(start_time)
       ORDER BY (project_id, toStartOfHour(start_time), model, trace_id)
-      SETTINGS non_replicated_deduplication_window = 10000, index_granularity = 8192`,
+      SETTINGS index_granularity = 8192`,
     ],
   },
   {
@@ -138,6 +137,20 @@ export const migrations: ReadonlyArray<{ version: number; name: string; statemen
         deleted UInt8 DEFAULT 0,
         INDEX idx_source source_trace_id TYPE bloom_filter(0.01) GRANULARITY 1
       ) ENGINE = MergeTree ORDER BY (project_id, dataset_id, id, dataset_version)`,
+    ],
+  },
+  {
+    version: 4,
+    name: 'ingest request tokens for idempotent batched ingest',
+    statements: [
+      // One row per committed export request (a hash of project + body). Several requests share
+      // one INSERT, so ClickHouse's own block deduplication cannot tell a retried request apart.
+      `CREATE TABLE IF NOT EXISTS {db}.ingest_requests (
+        token FixedString(32),
+        project_id LowCardinality(String),
+        spans UInt32,
+        committed_at DateTime DEFAULT now()
+      ) ENGINE = MergeTree ORDER BY token TTL committed_at + INTERVAL 2 DAY`,
     ],
   },
 ];
