@@ -109,8 +109,8 @@ export function toSpanRows(projectId: string, scopes: OtlpScopeSpans[], priceOve
         output_messages: genai?.outputMessages ?? '',
         system_instructions: genai?.systemInstructions ?? '',
         tool_definitions: genai?.toolDefinitions ?? '',
-        session_id: attributes['session.id'] ?? attributes['gen_ai.conversation.id'] ?? '',
-        user_id: attributes['user.id'] ?? attributes['enduser.id'] ?? '',
+        session_id: genai?.sessionId || attributes['session.id'] || attributes['gen_ai.conversation.id'] || '',
+        user_id: genai?.userId || attributes['user.id'] || attributes['enduser.id'] || '',
         environment,
         tags: tagList(span.attributes['parallax.tags']),
       });

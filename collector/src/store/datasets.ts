@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { DatasetItem, DatasetSummary, Promotion } from '../api/contract.ts';
 import type { ItemPatch, NewItem } from '../datasets/schema.ts';
 import type { Storage } from './clickhouse.ts';
 import { quoteIdentifier } from './clickhouse.ts';
+import { sortableId } from './ids.ts';
 import { nextVersion, toIso } from './projects.ts';
 import { select } from './queries.ts';
 
@@ -75,7 +75,7 @@ export class DatasetStore {
 
   async create(projectId: string, name: string, description: string): Promise<DatasetSummary> {
     const now = Date.now();
-    const dataset = { id: `ds_${randomUUID().replaceAll('-', '').slice(0, 16)}`, name, description, version: 0, created_at: now, updated_at: now };
+    const dataset = { id: sortableId('ds'), name, description, version: 0, created_at: now, updated_at: now };
     await this.#writeDataset(projectId, dataset, false);
     return toSummary({ ...dataset, created_at: iso(now), updated_at: iso(now), item_count: 0 });
   }
@@ -112,7 +112,7 @@ export class DatasetStore {
       const version = dataset.version + 1;
       const now = Date.now();
       const created: DatasetItem[] = items.map((item) => ({
-        id: `item_${randomUUID().replaceAll('-', '').slice(0, 16)}`,
+        id: sortableId('item'),
         input: item.input,
         expectedOutput: item.expectedOutput,
         assertions: item.assertions,
