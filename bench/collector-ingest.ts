@@ -1,0 +1,237 @@
+// Collector ingest vs a direct ClickHouse insert of the same rows, in one run.
+//
+// Collector side: several OTLP/HTTP exporters (a child process, so they do not share the
+// collector's event loop) POST protobuf export requests of 512 spans — the BatchSpanProcessor's
+// default batch — to a collector running in this process on embedded ClickHouse (chDB).
+// Direct side: the same spans as rows, the same 512-row batches, the same number of inserts in
+// flight, the same insert settings (JSONEachRow, a deduplication token, async_insert=0) through the
+// same @clickhouse/client + chDB engine, into an identical table in another database. chDB allows
+// one engine per process, so both sides share it; they run one after the other, in both orders,
+// each after background merges have settled.
+//
+//   node collector-ingest.ts                   200k spans per side and round, 6 exporters
+//   BENCH_QUICK=1 node collector-ingest.ts     20k spans, a smoke run
+//   BENCH_INGEST_SPANS=… BENCH_CLIENTS=… BENCH_MESSAGE_SCALE=…
+import type { ClickHouseClient } from '@clickhouse/client';
+import { startCollector } from '@parallax/collector';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { partStats, rows, waitForMerges } from './lib/clickhouse.ts';
+import { formatBytes, formatCount, formatMs, percentile } from './lib/stats.ts';
+import { printTable } from './lib/table.ts';
+import { generateSpans, toExportRequest, toSpanRow, type GenSpan, type SpanTableRow } from './span-generator.ts';
+
+const quick = process.env.BENCH_QUICK === '1';
+const spansPerRound = Number(process.env.BENCH_INGEST_SPANS ?? (quick ? 20_000 : 200_000));
+const clients = Number(process.env.BENCH_CLIENTS ?? 6);
+const messageScale = Number(process.env.BENCH_MESSAGE_SCALE ?? 0.5);
+const BATCH = 512;
+const API_KEY = 'px-bench-0123456789abcdef0123456789abcdef';
+const NOW = Date.UTC(2026, 10, 24, 12);
+
+const SAME_COLUMNS = [
+  'project_id', 'trace_id', 'span_id', 'parent_span_id', 'name', 'kind', 'start_time', 'end_time', 'duration_ms', 'status_code',
+  'status_message', 'service_name', 'scope_name', 'resource_attributes', 'attributes', 'events', 'operation', 'provider', 'model',
+  'request_model', 'response_model', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_write_tokens', 'reasoning_tokens',
+  'finish_reasons', 'ttft_ms', 'input_messages', 'output_messages', 'system_instructions', 'tool_definitions', 'session_id',
+  'user_id', 'environment', 'tags',
+];
+
+const dataDir = mkdtempSync(join(tmpdir(), 'parallax-bench-ingest-'));
+console.log(
+  `collector ingest benchmark — ${availableParallelism()} cores, embedded ClickHouse (chDB); ${formatCount(spansPerRound)} spans per side per round, ` +
+    `batches of ${BATCH}, ${clients} concurrent exporters/inserts, message scale ${messageScale}`,
+);
+const collector = await startCollector({
+  port: 0,
+  host: '127.0.0.1',
+  dataDir,
+  clickhouse: { database: 'parallax' },
+  apiKey: API_KEY,
+  maxBodyBytes: 16 * 1024 * 1024,
+  retryAfterSeconds: 1,
+  publicUrl: 'http://127.0.0.1',
+});
+const client = collector.storage.client;
+
+interface Phase {
+  side: 'collector' | 'direct';
+  round: number;
+  spans: number;
+  seconds: number;
+  latencies: number[];
+  rssBeforeMb: number;
+  rssPeakMb: number;
+  load: number;
+  retries: number;
+}
+const phases: Phase[] = [];
+
+try {
+  const [{ ddl }] = (await rows<{ ddl: string }>(client, 'SELECT create_table_query AS ddl FROM system.tables WHERE database = {db:String} AND name = {t:String}', { db: 'parallax', t: 'spans' })) as [{ ddl: string }];
+  await client.command({ query: 'CREATE DATABASE IF NOT EXISTS bench_direct' });
+  await client.command({ query: ddl.replace(/^CREATE TABLE parallax\.spans/, 'CREATE TABLE bench_direct.spans') });
+
+  for (const round of [1, 2]) {
+    // New spans each round (no deduplication across rounds); the order flips so neither side
+    // always goes first.
+    const spans = [...generateSpans({ seed: round, spans: spansPerRound, now: NOW, messageScale })];
+    const batches: GenSpan[][] = [];
+    for (let i = 0; i < spans.length; i += BATCH) batches.push(spans.slice(i, i + BATCH));
+    const order: Phase['side'][] = round === 1 ? ['collector', 'direct'] : ['direct', 'collector'];
+    for (const side of order) {
+      await waitForMerges(client, 300_000);
+      if (side === 'collector') phases.push(await ingestThroughCollector(round, batches));
+      else phases.push(await insertDirectly(client, round, batches));
+      const p = phases[phases.length - 1]!;
+      console.log(`  round ${round} ${side}: ${formatCount(p.spans / p.seconds)} spans/s (${p.seconds.toFixed(1)} s), peak RSS ${p.rssPeakMb.toFixed(0)} MB`);
+    }
+  }
+
+  // Nothing lost, nothing doubled: every span once on each side.
+  const sent = spansPerRound * 2;
+  const check = async (db: string) =>
+    (await rows<{ n: number; ids: number }>(client, `SELECT count() AS n, uniqExact(trace_id, span_id) AS ids FROM ${db}.spans WHERE project_id = 'default'`))[0]!;
+  const stored = { collector: await check('parallax'), direct: await check('bench_direct') };
+  // Same rows on both sides: a hash over every column but the cost (priced by the collector with
+  // @pydantic/genai-prices, by the generator with its own table) and the ingest time.
+  const fingerprint = async (db: string) =>
+    (
+      await rows<{ h: string; priced: number }>(
+        client,
+        `SELECT toString(sum(cityHash64(${SAME_COLUMNS.join(', ')}))) AS h, countIf(cost_total IS NOT NULL) AS priced FROM ${db}.spans`,
+      )
+    )[0]!;
+  const prints = { collector: await fingerprint('parallax'), direct: await fingerprint('bench_direct') };
+
+  await waitForMerges(client, 300_000);
+  const asIs = { collector: await partStats(client, 'parallax', 'spans'), direct: await partStats(client, 'bench_direct', 'spans') };
+  await client.command({ query: 'OPTIMIZE TABLE parallax.spans FINAL' });
+  await client.command({ query: 'OPTIMIZE TABLE bench_direct.spans FINAL' });
+  const optimized = { collector: await partStats(client, 'parallax', 'spans'), direct: await partStats(client, 'bench_direct', 'spans') };
+
+  const rate = (side: Phase['side']) => {
+    const ps = phases.filter((p) => p.side === side);
+    return ps.reduce((a, p) => a + p.spans, 0) / ps.reduce((a, p) => a + p.seconds, 0);
+  };
+  printTable(
+    ['side', 'round', 'spans/s', 'seconds', 'batch p50', 'batch p95', 'RSS before', 'RSS peak', 'retries', 'load avg'],
+    phases.map((p) => [
+      p.side,
+      p.round,
+      formatCount(p.spans / p.seconds),
+      p.seconds.toFixed(1),
+      formatMs(percentile(p.latencies, 50)),
+      formatMs(percentile(p.latencies, 95)),
+      `${p.rssBeforeMb.toFixed(0)} MB`,
+      `${p.rssPeakMb.toFixed(0)} MB`,
+      p.retries,
+      p.load.toFixed(2),
+    ]),
+    `ingest, ${availableParallelism()} cores, ${BATCH}-span batches, ${clients} in flight (batch latency: request on the collector side, insert on the direct side)`,
+  );
+  const ratio = rate('collector') / rate('direct');
+  console.log(
+    `\ncollector ${formatCount(rate('collector'))} spans/s vs direct ${formatCount(rate('direct'))} spans/s over both rounds: ratio ${ratio.toFixed(2)} (goal ≥ 0.70: ${ratio >= 0.7 ? 'met' : 'MISSED'})`,
+  );
+  printTable(
+    ['table', 'sent', 'stored', 'distinct span ids', 'lost/doubled', 'same rows (but cost)', 'priced rows', 'B/span as-is', 'parts', 'B/span after OPTIMIZE FINAL', 'uncompressed B/span'],
+    (['collector', 'direct'] as const).map((side) => [
+      side === 'collector' ? 'parallax.spans (collector)' : 'bench_direct.spans',
+      formatCount(sent),
+      formatCount(stored[side].n),
+      formatCount(stored[side].ids),
+      stored[side].n === sent && stored[side].ids === sent ? 'none' : 'YES',
+      prints.collector.h === prints.direct.h ? 'yes' : 'NO',
+      formatCount(prints[side].priced),
+      (asIs[side].bytesOnDisk / asIs[side].rows).toFixed(0),
+      asIs[side].parts,
+      (optimized[side].bytesOnDisk / optimized[side].rows).toFixed(0),
+      (optimized[side].uncompressed / optimized[side].rows).toFixed(0),
+    ]),
+    'storage after both rounds',
+  );
+  if (stored.collector.n !== sent || stored.collector.ids !== sent) process.exitCode = 1;
+} finally {
+  await collector.close();
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
+async function ingestThroughCollector(round: number, batches: GenSpan[][]): Promise<Phase> {
+  // Serialized up front with the OTLP exporter's own serializer: the clients only send.
+  const file = join(dataDir, `bodies-${round}.bin`);
+  const parts: Buffer[] = [];
+  for (const batch of batches) {
+    const body = toExportRequest(batch);
+    const length = Buffer.alloc(4);
+    length.writeUInt32LE(body.length);
+    parts.push(length, Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+  }
+  writeFileSync(file, Buffer.concat(parts));
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'lib/otlp-sender.ts'), file, `${collector.url}/v1/traces`, API_KEY, String(clients)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
+  await new Promise((r) => setTimeout(r, 500));
+  const memory = watchRss();
+  child.stdin.write('go\n');
+  const code = await exited;
+  const rss = memory.stop();
+  if (code !== 0) throw new Error(`the OTLP sender exited with ${code}`);
+  const result = JSON.parse(out) as { seconds: number; retries: number; latencies: number[] };
+  rmSync(file);
+  return { side: 'collector', round, spans: count(batches), seconds: result.seconds, latencies: result.latencies, ...rss, load: loadavg()[0]!, retries: result.retries };
+}
+
+async function insertDirectly(db: ClickHouseClient, round: number, batches: GenSpan[][]): Promise<Phase> {
+  const rowBatches: SpanTableRow[][] = batches.map((batch) => batch.map((span) => toSpanRow(span, 'default')));
+  // The collector's token is a hash of project and body; any per-batch unique token costs the same.
+  const tokens = rowBatches.map((_, i) => createHash('sha256').update(`direct/${round}/${i}`).digest('hex'));
+  const latencies: number[] = [];
+  let next = 0;
+  const memory = watchRss();
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (next < rowBatches.length) {
+        const i = next++;
+        const t = performance.now();
+        await db.insert({
+          table: 'bench_direct.spans',
+          values: rowBatches[i]!,
+          format: 'JSONEachRow',
+          clickhouse_settings: { insert_deduplication_token: tokens[i]!, async_insert: 0 },
+        });
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const rss = memory.stop();
+  return { side: 'direct', round, spans: count(batches), seconds, latencies, ...rss, load: loadavg()[0]!, retries: 0 };
+}
+
+function count(batches: GenSpan[][]): number {
+  return batches.reduce((a, b) => a + b.length, 0);
+}
+
+/** This process's RSS (collector + chDB engine) sampled every 100 ms. */
+function watchRss(): { stop(): { rssBeforeMb: number; rssPeakMb: number } } {
+  const before = process.memoryUsage.rss();
+  let peak = before;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, 100);
+  return {
+    stop() {
+      clearInterval(timer);
+      peak = Math.max(peak, process.memoryUsage.rss());
+      return { rssBeforeMb: before / 1e6, rssPeakMb: peak / 1e6 };
+    },
+  };
+}
