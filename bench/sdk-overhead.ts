@@ -1,0 +1,233 @@
+// What wrap() costs an app: the raw `openai` client against the wrapped one, side by side in one run.
+// The "server" is an in-process fetch that answers from pre-built bytes, so no network time hides the overhead.
+// Spans go through the pipeline init() sets up (TracerProvider + BatchSpanProcessor + async context) to an exporter
+// that drops them: exporting happens off the call path, and its cost is the collector's, not the caller's.
+//
+//   node bench/sdk-overhead.ts            (or `pnpm bench` for every benchmark)
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
+import { flush, init, shutdown, wrap } from '@parallax/sdk';
+import OpenAI from 'openai';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+const CALLS = Number(process.env.BENCH_CALLS ?? 30_000);
+const STREAMS = Number(process.env.BENCH_STREAMS ?? 60);
+const SHORT_STREAM = 10;
+/** Long enough that the per-stream cost (one span) is noise next to the per-chunk cost. */
+const LONG_STREAM = 2000;
+
+// ------------------------------------------------------------------------------------------------------------
+// The in-process OpenAI
+
+const completionBody = JSON.stringify({
+  id: 'chatcmpl-bench',
+  object: 'chat.completion',
+  created: 1_767_225_600,
+  model: 'gpt-4o-mini-2024-07-18',
+  system_fingerprint: 'fp_bench',
+  choices: [
+    {
+      index: 0,
+      message: { role: 'assistant', content: 'The capital of France is Paris. It has been the capital since 508 AD.', refusal: null },
+      logprobs: null,
+      finish_reason: 'stop',
+    },
+  ],
+  usage: { prompt_tokens: 42, completion_tokens: 17, total_tokens: 59, prompt_tokens_details: { cached_tokens: 0 }, completion_tokens_details: { reasoning_tokens: 0 } },
+});
+
+const encoder = new TextEncoder();
+
+function sseBytes(chunks: number, includeUsage: boolean): Uint8Array[] {
+  const base = { id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1_767_225_600, model: 'gpt-4o-mini-2024-07-18' };
+  const events: string[] = [];
+  const usage = includeUsage ? { usage: null } : {};
+  events.push(JSON.stringify({ ...base, ...usage, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] }));
+  for (let i = 0; i < chunks; i++) events.push(JSON.stringify({ ...base, ...usage, choices: [{ index: 0, delta: { content: ` tok${i}` }, finish_reason: null }] }));
+  events.push(JSON.stringify({ ...base, ...usage, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }));
+  if (includeUsage) events.push(JSON.stringify({ ...base, choices: [], usage: { prompt_tokens: 42, completion_tokens: chunks, total_tokens: 42 + chunks } }));
+  events.push('[DONE]');
+  return events.map((e) => encoder.encode(`data: ${e}\n\n`));
+}
+
+const streams = new Map<string, Uint8Array[]>();
+for (const n of [SHORT_STREAM, LONG_STREAM]) for (const usage of [false, true]) streams.set(`${n}:${usage}`, sseBytes(n, usage));
+
+const fakeFetch: typeof fetch = async (_url, init) => {
+  const body = JSON.parse(String(init?.body));
+  if (!body.stream) {
+    return new Response(completionBody, { status: 200, headers: { 'content-type': 'application/json', 'x-request-id': 'req_bench' } });
+  }
+  const events = streams.get(`${body.messages.length === 1 ? SHORT_STREAM : LONG_STREAM}:${body.stream_options?.include_usage === true}`)!;
+  let i = 0;
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (i < events.length) controller.enqueue(events[i++]!);
+      else controller.close();
+    },
+  });
+  return new Response(stream, { status: 200, headers: { 'content-type': 'text/event-stream', 'x-request-id': 'req_bench' } });
+};
+
+// ------------------------------------------------------------------------------------------------------------
+// Clients
+
+class DroppingExporter implements SpanExporter {
+  exported = 0;
+  export(spans: ReadableSpan[], done: (result: { code: number }) => void): void {
+    this.exported += spans.length;
+    done({ code: 0 });
+  }
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+const exporter = new DroppingExporter();
+init({ exporter });
+
+const options = { apiKey: 'bench', baseURL: 'https://api.openai.com/v1', fetch: fakeFetch, maxRetries: 0 };
+const raw = new OpenAI(options);
+const wrapped = wrap(new OpenAI(options));
+const wrappedNoContent = wrap(new OpenAI(options), { captureContent: false });
+
+const request = {
+  model: 'gpt-4o-mini',
+  messages: [
+    { role: 'system' as const, content: 'You are a helpful geography assistant. Answer in one or two sentences.' },
+    { role: 'user' as const, content: 'What is the capital of France, and since when?' },
+  ],
+  temperature: 0.2,
+  max_tokens: 200,
+};
+const shortStream = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'Count.' }], stream: true as const };
+const longStream = { ...shortStream, messages: [{ role: 'system' as const, content: 'long' }, ...shortStream.messages] };
+
+// ------------------------------------------------------------------------------------------------------------
+// Measurement
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length - 1) * p))]!;
+}
+
+interface Samples {
+  /** Wall-clock µs of each call, sorted. */
+  wall: number[];
+  /** CPU µs (user + system) per call of each block, sorted: steadier than wall time on a shared machine. */
+  cpu: number[];
+}
+
+/** Per-call latency, the clients interleaved in small blocks so drift (JIT, GC, other processes) hits all alike. */
+async function latencies(clients: OpenAI[], calls: number, block: number, run: (c: OpenAI) => Promise<unknown>): Promise<Samples[]> {
+  const samples = clients.map((): Samples => ({ wall: [], cpu: [] }));
+  for (let done = 0; done < calls; done += block) {
+    for (let c = 0; c < clients.length; c++) {
+      const client = clients[c]!;
+      const out = samples[c]!;
+      const cpuStart = process.cpuUsage();
+      for (let i = 0; i < block; i++) {
+        const start = performance.now();
+        await run(client);
+        out.wall.push((performance.now() - start) * 1000);
+      }
+      const cpu = process.cpuUsage(cpuStart);
+      out.cpu.push((cpu.user + cpu.system) / block);
+    }
+  }
+  for (const s of samples) {
+    s.wall.sort((a, b) => a - b);
+    s.cpu.sort((a, b) => a - b);
+  }
+  return samples;
+}
+
+async function consume(client: OpenAI, params: typeof shortStream): Promise<number> {
+  let n = 0;
+  for await (const _ of await client.chat.completions.create(params)) n++;
+  return n;
+}
+
+async function retainedAfter(client: OpenAI, calls: number): Promise<{ retained: number; churn: number }> {
+  await flush();
+  gc();
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  let peak = before;
+  for (let i = 0; i < calls; i++) {
+    await client.chat.completions.create(request);
+    if (i % 500 === 0) peak = Math.max(peak, process.memoryUsage().heapUsed);
+  }
+  peak = Math.max(peak, process.memoryUsage().heapUsed);
+  await flush();
+  gc();
+  gc();
+  return { retained: process.memoryUsage().heapUsed - before, churn: peak - before };
+}
+
+const fmt = (us: number) => `${us >= 0 ? ' ' : ''}${us.toFixed(2)} µs`;
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
+
+async function main(): Promise<void> {
+  // Warm-up: JIT every path of both clients.
+  for (let i = 0; i < 2000; i++) {
+    await raw.chat.completions.create(request);
+    await wrapped.chat.completions.create(request);
+    await wrappedNoContent.chat.completions.create(request);
+  }
+  for (let i = 0; i < 20; i++) {
+    for (const c of [raw, wrapped]) {
+      await consume(c, shortStream);
+      await consume(c, longStream);
+    }
+  }
+
+  const [rawCalls, wrappedCalls, noContentCalls] = await latencies([raw, wrapped, wrappedNoContent], CALLS, 200, (c) => c.chat.completions.create(request));
+  const [rawShort, wrappedShort] = await latencies([raw, wrapped], STREAMS * 20, 20, (c) => consume(c, shortStream));
+  const [rawLong, wrappedLong] = await latencies([raw, wrapped], STREAMS, 1, (c) => consume(c, longStream));
+
+  const added = (w: Samples, r: Samples, p: number, key: 'wall' | 'cpu' = 'wall') => percentile(w[key], p) - percentile(r[key], p);
+  // Per chunk: the long stream's added time less the per-stream part (measured on the short stream).
+  const perChunk = (p: number, key: 'wall' | 'cpu' = 'wall') =>
+    (added(wrappedLong!, rawLong!, p, key) - added(wrappedShort!, rawShort!, 0.5, key)) / (LONG_STREAM - SHORT_STREAM);
+
+  const rawMemory = await retainedAfter(raw, 10_000);
+  const wrappedMemory = await retainedAfter(wrapped, 10_000);
+
+  const row = (label: string, r: Samples, w: Samples, p: number, key: 'wall' | 'cpu' = 'wall'): [string, string, string, string] => [
+    label,
+    fmt(percentile(r[key], p)),
+    fmt(percentile(w[key], p)),
+    fmt(percentile(w[key], p) - percentile(r[key], p)),
+  ];
+  const rows: Array<[string, string, string, string]> = [
+    row('call, wall time p50', rawCalls!, wrappedCalls!, 0.5),
+    row('call, wall time p99', rawCalls!, wrappedCalls!, 0.99),
+    row('call, CPU time (median of blocks)', rawCalls!, wrappedCalls!, 0.5, 'cpu'),
+    row('  … content capture off, wall p50', rawCalls!, noContentCalls!, 0.5),
+    row('  … content capture off, CPU', rawCalls!, noContentCalls!, 0.5, 'cpu'),
+    row(`stream of ${SHORT_STREAM} chunks, wall p50`, rawShort!, wrappedShort!, 0.5),
+    row(`stream of ${LONG_STREAM} chunks, wall p50`, rawLong!, wrappedLong!, 0.5),
+    row(`stream of ${LONG_STREAM} chunks, wall p99`, rawLong!, wrappedLong!, 0.99),
+    ['per stream chunk, wall p50', '', '', fmt(perChunk(0.5))],
+    ['per stream chunk, wall p99', '', '', fmt(perChunk(0.99))],
+    ['per stream chunk, CPU (median)', '', '', fmt(perChunk(0.5, 'cpu'))],
+    ['heap retained after 10k calls', kib(rawMemory.retained), kib(wrappedMemory.retained), kib(wrappedMemory.retained - rawMemory.retained)],
+    ['peak heap growth during 10k calls', kib(rawMemory.churn), kib(wrappedMemory.churn), kib(wrappedMemory.churn - rawMemory.churn)],
+  ];
+  const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i]!.length), ['', 'raw openai', 'wrap(openai)', 'added'][i]!.length));
+  const line = (r: string[]) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('   ');
+  console.log(`\nsdk-overhead: openai client, in-process fetch, ${CALLS} calls and ${STREAMS} streams of ${LONG_STREAM} chunks per client, Node ${process.version}`);
+  console.log(line(['', 'raw openai', 'wrap(openai)', 'added']));
+  console.log(line(widths.map((w) => '-'.repeat(w))));
+  for (const r of rows) console.log(line(r));
+  const p50 = added(wrappedCalls!, rawCalls!, 0.5);
+  console.log(`\ngoals: < 20 µs per call at p50 → ${p50 < 20 ? 'met' : 'NOT met'} (${p50.toFixed(1)} µs); < 1 µs per chunk at p50 → ${perChunk(0.5) < 1 ? 'met' : 'NOT met'} (${perChunk(0.5).toFixed(2)} µs)`);
+  console.log('wall figures include other processes on the machine; CPU figures are this process only (GC threads included).');
+  console.log(`spans exported (dropped): ${exporter.exported}`);
+  await shutdown();
+}
+
+await main();
