@@ -7,6 +7,7 @@
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import { flush, init, shutdown, wrap } from '@parallax/sdk';
 import OpenAI from 'openai';
+import type { ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
@@ -144,7 +145,7 @@ async function latencies(clients: OpenAI[], calls: number, block: number, run: (
   return samples;
 }
 
-async function consume(client: OpenAI, params: typeof shortStream): Promise<number> {
+async function consume(client: OpenAI, params: ChatCompletionCreateParamsStreaming): Promise<number> {
   let n = 0;
   for await (const _ of await client.chat.completions.create(params)) n++;
   return n;
