@@ -1,58 +1,173 @@
 import { error } from '@sveltejs/kit';
 import { PARALLAX_API_KEY, PARALLAX_COLLECTOR_URL } from '$app/env/private';
 import type {
+  ApiKeySummary,
   BreakdownResponse,
+  CreatedKeyResponse,
+  CreatedProjectResponse,
+  DatasetItem,
+  DatasetItemsCreatedResponse,
+  DatasetListResponse,
+  DatasetResponse,
+  DatasetSummary,
+  KeyListResponse,
   ModelMetricsResponse,
+  PriceOverride,
   ProjectInfo,
+  ProjectListResponse,
+  PromotionListResponse,
+  SessionListResponse,
   TimeseriesResponse,
   TraceListResponse,
   TraceResponse,
 } from '#lib/api-types.ts';
+import { PROJECT_COOKIE } from '#lib/server/project-cookie.ts';
 
 type Fetch = typeof fetch;
 export type Query = Record<string, string | number | null | undefined>;
 
-/** The collector's JSON API, as every load function sees it. Errors become SvelteKit errors. */
-export function collector(fetch: Fetch) {
-  const get = <T>(path: string, query: Query = {}) => getJson<T>(fetch, path, query);
+/** What a load function or action hands over: its fetch, and the cookies naming the chosen project. */
+export interface CollectorContext {
+  fetch: Fetch;
+  cookies: { get(name: string): string | undefined };
+}
+
+/** A failed collector call, as a value a form action can show next to the form (instead of an error page). */
+export class CollectorError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The collector's JSON API, as every load function and action sees it. Reads that fail become
+ * SvelteKit errors (the error page); writes throw CollectorError so an action can `fail()` with
+ * the collector's message. The dashboard's key is an admin key: the project picked in the header
+ * travels as `x-parallax-project` on every call.
+ */
+export function collector({ fetch, cookies }: CollectorContext) {
+  const projectId = cookies.get(PROJECT_COOKIE) || undefined;
+  const call = (method: string, path: string, options: CallOptions = {}) => send(fetch, method, path, { projectId, ...options });
+  const get = async <T>(path: string, query: Query = {}) => readJson<T>(await orError(call('GET', path, { query }), path));
+  const write = async <T>(method: string, path: string, body?: unknown, query: Query = {}) => {
+    const response = await call(method, path, { body: body === undefined ? undefined : JSON.stringify(body), query, contentType: 'application/json' });
+    return readJson<T>(await orThrow(response, path));
+  };
+  const id = encodeURIComponent;
+
   return {
+    projectId,
     project: () => get<ProjectInfo>('/api/v1/project'),
     modelMetrics: (query: Query) => get<ModelMetricsResponse>('/api/v1/metrics/models', query),
     breakdown: (query: Query) => get<BreakdownResponse>('/api/v1/metrics/breakdown', query),
     timeseries: (query: Query) => get<TimeseriesResponse>('/api/v1/metrics/timeseries', query),
     traces: (query: Query) => get<TraceListResponse>('/api/v1/traces', query),
-    trace: (traceId: string) => get<TraceResponse>(`/api/v1/traces/${encodeURIComponent(traceId)}`),
+    trace: (traceId: string) => get<TraceResponse>(`/api/v1/traces/${id(traceId)}`),
+    promotions: (traceId: string) => get<PromotionListResponse>(`/api/v1/traces/${id(traceId)}/promotions`),
+    sessions: (query: Query) => get<SessionListResponse>('/api/v1/sessions', query),
+
+    projects: () => get<ProjectListResponse>('/api/v1/projects'),
+    createProject: (name: string) => write<CreatedProjectResponse>('POST', '/api/v1/projects', { name }),
+    keys: (projectId: string) => get<KeyListResponse>(`/api/v1/projects/${id(projectId)}/keys`),
+    createKey: (projectId: string, body: { name: string; scope: ApiKeySummary['scope'] }) =>
+      write<CreatedKeyResponse>('POST', `/api/v1/projects/${id(projectId)}/keys`, body),
+    revokeKey: (projectId: string, keyId: string) =>
+      write<{ key: ApiKeySummary }>('DELETE', `/api/v1/projects/${id(projectId)}/keys/${id(keyId)}`),
+
+    priceOverrides: () => get<{ overrides: PriceOverride[] }>('/api/v1/prices/overrides'),
+    addPriceOverride: (body: Record<string, unknown>) => write<{ override: PriceOverride }>('POST', '/api/v1/prices/overrides', body),
+    deletePriceOverride: (overrideId: string) => write<{ deleted: boolean }>('DELETE', `/api/v1/prices/overrides/${id(overrideId)}`),
+    reprice: () => write<{ repricedSpans: number }>('POST', '/api/v1/prices/reprice', {}),
+
+    datasets: () => get<DatasetListResponse>('/api/v1/datasets'),
+    dataset: (datasetId: string, version?: number | null) =>
+      get<DatasetResponse>(`/api/v1/datasets/${id(datasetId)}`, { version: version ?? undefined }),
+    createDataset: (body: { name: string; description?: string }) => write<{ dataset: DatasetSummary }>('POST', '/api/v1/datasets', body),
+    updateDataset: (datasetId: string, body: { name?: string; description?: string }) =>
+      write<{ dataset: DatasetSummary }>('PATCH', `/api/v1/datasets/${id(datasetId)}`, body),
+    deleteDataset: (datasetId: string) => write<unknown>('DELETE', `/api/v1/datasets/${id(datasetId)}`),
+    addItemsFromSpans: (datasetId: string, spans: { traceId: string; spanId: string; expectedOutput?: string | null; assertions?: unknown[] }[]) =>
+      write<DatasetItemsCreatedResponse>('POST', `/api/v1/datasets/${id(datasetId)}/items/from-spans`, { spans }),
+    addItemsFromTraces: (datasetId: string, traceIds: string[]) =>
+      write<DatasetItemsCreatedResponse>('POST', `/api/v1/datasets/${id(datasetId)}/items/from-traces`, { traceIds }),
+    updateItem: (datasetId: string, itemId: string, body: Partial<Pick<DatasetItem, 'input' | 'expectedOutput' | 'assertions' | 'metadata'>>) =>
+      write<unknown>('PATCH', `/api/v1/datasets/${id(datasetId)}/items/${id(itemId)}`, body),
+    deleteItem: (datasetId: string, itemId: string) => write<unknown>('DELETE', `/api/v1/datasets/${id(datasetId)}/items/${id(itemId)}`),
+    importItems: async (datasetId: string, format: 'jsonl' | 'csv', text: string) => {
+      const path = `/api/v1/datasets/${id(datasetId)}/import`;
+      const response = await call('POST', path, {
+        query: { format },
+        body: text,
+        contentType: format === 'csv' ? 'text/csv' : 'application/x-ndjson',
+      });
+      return readJson<DatasetItemsCreatedResponse>(await orThrow(response, path));
+    },
+    /** The export file as the collector sends it, for a download route to pass through. */
+    exportItems: async (datasetId: string, format: 'jsonl' | 'csv', version?: number | null) => {
+      const path = `/api/v1/datasets/${id(datasetId)}/export`;
+      return orError(call('GET', path, { query: { format, version: version ?? undefined }, accept: '*/*' }), path);
+    },
   };
 }
 
-async function getJson<T>(fetch: Fetch, path: string, query: Query): Promise<T> {
+export type Collector = ReturnType<typeof collector>;
+
+interface CallOptions {
+  projectId?: string;
+  query?: Query;
+  body?: string;
+  contentType?: string;
+  accept?: string;
+}
+
+async function send(fetch: Fetch, method: string, path: string, options: CallOptions): Promise<Response> {
   const url = new URL(PARALLAX_COLLECTOR_URL + path);
-  for (const [key, value] of Object.entries(query)) {
+  for (const [key, value] of Object.entries(options.query ?? {})) {
     if (value !== null && value !== undefined && value !== '') url.searchParams.set(key, String(value));
   }
 
-  const headers: Record<string, string> = { accept: 'application/json' };
+  const headers: Record<string, string> = { accept: options.accept ?? 'application/json' };
   if (PARALLAX_API_KEY) headers.authorization = `Bearer ${PARALLAX_API_KEY}`;
+  if (options.projectId) headers['x-parallax-project'] = options.projectId;
+  if (options.body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
 
-  let response: Response;
   try {
-    response = await fetch(url, { headers });
+    return await fetch(url, { method, headers, body: options.body });
   } catch (cause) {
     const reason = cause instanceof Error ? (cause.cause instanceof Error ? cause.cause.message : cause.message) : String(cause);
-    error(
+    throw new CollectorError(
       502,
       `Cannot reach the Parallax collector at ${PARALLAX_COLLECTOR_URL} (${reason}). ` +
         'Start it with `node collector/src/main.ts`, or point PARALLAX_COLLECTOR_URL at it.',
     );
   }
+}
 
+/** For reads: a failure is the page's error. */
+async function orError(pending: Promise<Response>, path: string): Promise<Response> {
+  try {
+    return await orThrow(await pending, path);
+  } catch (failure) {
+    if (failure instanceof CollectorError) error(httpErrorStatus(failure.status), failure.message);
+    throw failure;
+  }
+}
+
+/** For writes: a failure is a CollectorError the action turns into a message beside the form. */
+async function orThrow(response: Response, path: string): Promise<Response> {
+  if (response.ok) return response;
+  throw new CollectorError(response.status, describeFailure(response.status, await response.text(), path));
+}
+
+async function readJson<T>(response: Response): Promise<T> {
   const body = await response.text();
-  if (!response.ok) error(httpErrorStatus(response.status), describeFailure(response.status, body, path));
-
   try {
     return JSON.parse(body) as T;
   } catch {
-    error(502, `The collector answered ${path} with something that is not JSON: ${body.slice(0, 200)}`);
+    error(502, `The collector answered ${new URL(response.url || 'http://x').pathname} with something that is not JSON: ${body.slice(0, 200)}`);
   }
 }
 
@@ -67,7 +182,7 @@ function describeFailure(status: number, body: string, path: string): string {
   if (!message) message = `The collector answered ${path} with HTTP ${status}.`;
   if (status === 401 || status === 403) {
     message += PARALLAX_API_KEY
-      ? ' Check that PARALLAX_API_KEY is a key of this project.'
+      ? ' Check that PARALLAX_API_KEY is a key of this project (the dashboard needs an admin key to switch projects).'
       : ' The dashboard has no key: set PARALLAX_API_KEY to the same value the collector uses.';
   }
   return message;
@@ -76,4 +191,10 @@ function describeFailure(status: number, body: string, path: string): string {
 /** SvelteKit's error() takes 400–599 only; anything else from upstream is a bad gateway. */
 function httpErrorStatus(status: number): number {
   return status >= 400 && status <= 599 ? status : 502;
+}
+
+/** A write's failure as the text an action shows; anything that is not the collector's is rethrown. */
+export function failureMessage(failure: unknown): string {
+  if (failure instanceof CollectorError) return failure.message;
+  throw failure;
 }
