@@ -8,6 +8,9 @@ import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import { flush, init, shutdown, wrap } from '@parallax/sdk';
 import OpenAI from 'openai';
 import type { ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
@@ -232,3 +235,11 @@ async function main(): Promise<void> {
 }
 
 await main();
+
+// The published OpenAI instrumentation, for scale: it needs openai@6, installed in its own folder.
+const comparison = join(import.meta.dirname, 'openai6');
+if (existsSync(join(comparison, 'node_modules', 'openai'))) {
+  spawnSync(process.execPath, [join(comparison, 'compare.ts')], { stdio: 'inherit', cwd: comparison, env: process.env });
+} else {
+  console.log(`\n(for a comparison with @opentelemetry/instrumentation-openai on openai@6: npm install in ${comparison}, then run again)`);
+}
