@@ -43,6 +43,8 @@ afterEach(async () => {
   delete process.env.PARALLAX_API_KEY;
   delete process.env.OTEL_EXPORTER_OTLP_HEADERS;
   delete process.env.OTEL_SERVICE_NAME;
+  delete process.env.OTEL_RESOURCE_ATTRIBUTES;
+  delete process.env.OTEL_SDK_DISABLED;
 });
 
 describe('init', () => {
@@ -53,8 +55,10 @@ describe('init', () => {
       process.env.PARALLAX_API_KEY = 'px-secret';
       process.env.OTEL_EXPORTER_OTLP_HEADERS = 'x-team=search%20team';
       process.env.OTEL_SERVICE_NAME = 'checkout-api';
-      const { ownsProvider } = init();
-      expect(ownsProvider).toBe(true);
+      process.env.OTEL_RESOURCE_ATTRIBUTES = 'deployment.environment.name=staging';
+      const first = init();
+      expect(first.ownsProvider).toBe(true);
+      expect(init()).toEqual(first);
       const client = wrap(new OpenAI({ baseURL: llm.url, apiKey: 'test', maxRetries: 0 }));
       await withContext({ sessionId: 'sess-42' }, () => client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }));
       expect(collector.received).toHaveLength(0);
@@ -67,7 +71,9 @@ describe('init', () => {
       expect(request!.headers.authorization).toBe('Bearer px-secret');
       expect(request!.headers['x-team']).toBe('search team');
       const body = request!.body.toString('latin1');
-      for (const text of ['chat gpt-4o-mini', 'gen_ai.provider.name', 'sess-42', 'checkout-api']) expect(body).toContain(text);
+      for (const text of ['chat gpt-4o-mini', 'gen_ai.provider.name', 'sess-42', 'checkout-api', 'staging', 'telemetry.sdk.language']) {
+        expect(body).toContain(text);
+      }
     } finally {
       collector.server.close();
     }
@@ -105,6 +111,12 @@ describe('init', () => {
     } finally {
       trace.disable();
     }
+  });
+
+  it('does nothing under OTEL_SDK_DISABLED=true', () => {
+    process.env.OTEL_SDK_DISABLED = 'true';
+    expect(init().ownsProvider).toBe(false);
+    expect(trace.getTracer('x').startSpan('s').isRecording()).toBe(false);
   });
 
   it('derives the traces URL as the OTLP specification says', () => {

@@ -4,7 +4,7 @@
 import { context, diag, trace, ProxyTracerProvider, type TracerProvider as ApiTracerProvider } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { resourceFromAttributes } from '@opentelemetry/resources';
+import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, TracerProvider, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { setDefaultContentOptions, type ContentOptions } from './content.ts';
 import { setDefaultTracerProvider } from './instrument/tracer.ts';
@@ -35,6 +35,7 @@ export interface InitResult {
 }
 
 interface State {
+  result: InitResult;
   provider: TracerProvider | undefined;
   registered: boolean;
   contextManager: AsyncLocalStorageContextManager | undefined;
@@ -42,34 +43,48 @@ interface State {
 
 let state: State | undefined;
 
+/**
+ * Sets up tracing once per process; later calls only update the content options (call shutdown() first to
+ * start over). `OTEL_SDK_DISABLED=true` turns it into a no-op, as for every OpenTelemetry SDK.
+ */
 export function init(options: InitOptions = {}): InitResult {
   setDefaultContentOptions(options);
+  if (state) return state.result;
+  if (process.env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') {
+    return { tracerProvider: trace.getTracerProvider(), ownsProvider: false };
+  }
   const contextManager = registerContextManager();
 
   if (options.tracerProvider) {
     setDefaultTracerProvider(options.tracerProvider);
-    state = { provider: undefined, registered: false, contextManager };
-    return { tracerProvider: options.tracerProvider, ownsProvider: false };
+    const result = { tracerProvider: options.tracerProvider, ownsProvider: false };
+    state = { result, provider: undefined, registered: false, contextManager };
+    return result;
   }
 
   const existing = globalProvider();
   if (existing) {
     // The app set up OpenTelemetry itself: our spans join its pipeline, and we change nothing in it.
     setDefaultTracerProvider(undefined);
-    state = { provider: undefined, registered: false, contextManager };
-    return { tracerProvider: existing, ownsProvider: false };
+    const result = { tracerProvider: existing, ownsProvider: false };
+    state = { result, provider: undefined, registered: false, contextManager };
+    return result;
   }
 
   const exporter = options.exporter ?? new OTLPTraceExporter({ url: tracesEndpoint(options.endpoint), headers: exportHeaders(options) });
-  const serviceName = options.serviceName ?? process.env.OTEL_SERVICE_NAME;
-  const provider = new TracerProvider({
-    spanProcessors: [new BatchSpanProcessor({ exporter }) as SpanProcessor],
-    ...(serviceName ? { resource: resourceFromAttributes({ 'service.name': serviceName }) } : {}),
-  });
+  const provider = new TracerProvider({ spanProcessors: [new BatchSpanProcessor({ exporter }) as SpanProcessor], resource: resource(options.serviceName) });
   const registered = trace.setGlobalTracerProvider(provider);
   setDefaultTracerProvider(provider);
-  state = { provider, registered, contextManager };
-  return { tracerProvider: provider, ownsProvider: true };
+  const result = { tracerProvider: provider, ownsProvider: true };
+  state = { result, provider, registered, contextManager };
+  return result;
+}
+
+/** The SDK defaults, then OTEL_RESOURCE_ATTRIBUTES / OTEL_SERVICE_NAME, then the option. */
+function resource(serviceName: string | undefined) {
+  let merged = defaultResource().merge(detectResources({ detectors: [envDetector] }));
+  if (serviceName) merged = merged.merge(resourceFromAttributes({ 'service.name': serviceName }));
+  return merged;
 }
 
 /** Exports every finished span now: call before a short-lived process (script, serverless handler) exits. */
