@@ -301,3 +301,208 @@ export interface Promotion {
 export interface PromotionListResponse {
   promotions: Promotion[];
 }
+
+/** Where and how an experiment calls a model. Provider keys come from the collector's environment, never from here. */
+export interface ExperimentModelConfig {
+  /** Unique within the experiment, e.g. "gpt-4o-mini" or "claude@t0". */
+  id: string;
+  provider: 'openai' | 'anthropic' | 'gemini' | 'openai_compatible';
+  model: string;
+  /** temperature, max_tokens, top_p, seed, … */
+  params?: Record<string, unknown>;
+  /** Replaces each item's system instructions. */
+  systemPrompt?: string;
+  /** openai_compatible only: the server to call. */
+  baseUrl?: string;
+}
+
+/** Scorers by name; an item's assertions are scored as well. */
+export type ExperimentScorer =
+  | { type: 'exact_match'; ignoreCase?: boolean }
+  | { type: 'contains'; value: string; ignoreCase?: boolean }
+  | { type: 'not_contains'; value: string; ignoreCase?: boolean }
+  | { type: 'regex'; pattern: string; flags?: string }
+  | { type: 'is_json' }
+  | { type: 'json_schema'; schema: Record<string, unknown> }
+  | { type: 'length'; min?: number; max?: number }
+  | { type: 'latency'; maxMs: number }
+  | { type: 'cost'; maxUsd: number }
+  | { type: 'semantic_similarity'; provider: ExperimentModelConfig['provider']; model: string; threshold: number; baseUrl?: string }
+  | { type: 'llm_judge'; rubric?: string; judge: ExperimentModelConfig; threshold?: number };
+
+export type ExperimentStatus = 'queued' | 'running' | 'completed' | 'cancelled' | 'failed';
+
+export interface ExperimentProgress {
+  /** Calls the run makes: items × configurations × repetitions. */
+  total: number;
+  done: number;
+  errors: number;
+  /** Cost of the priced calls so far, USD. */
+  costUsd: number;
+}
+
+export interface ExperimentSummary {
+  id: string;
+  name: string;
+  datasetId: string;
+  /** The dataset version the experiment ran on. */
+  datasetVersion: number;
+  configs: ExperimentModelConfig[];
+  scorers: ExperimentScorer[];
+  repetitions: number;
+  /** Concurrent calls per provider. */
+  concurrency: number;
+  status: ExperimentStatus;
+  /** Why it failed or was cancelled; null otherwise. */
+  statusReason: string | null;
+  progress: ExperimentProgress;
+  baselineExperimentId: string | null;
+  /** The score set shown; grows by one with every rescore. */
+  scoreVersion: number;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface ExperimentScore {
+  /** e.g. "contains", "llm_judge", "assertion:regex" */
+  scorer: string;
+  /** 0..1 */
+  value: number;
+  pass: boolean;
+  reason: string;
+  costUsd: number | null;
+}
+
+/** One configuration's figures over the experiment (the eval library's `summarise`). */
+export interface ExperimentConfigSummary {
+  configId: string;
+  calls: number;
+  errors: number;
+  passRate: number;
+  meanScore: number;
+  /** 95% bootstrap confidence interval of the mean score, resampling items. */
+  meanScoreCi: [number, number];
+  costPerItemUsd: number | null;
+  totalCostUsd: number | null;
+  latencyP50Ms: number;
+  latencyP95Ms: number;
+  ttftP50Ms: number | null;
+}
+
+/** One configuration against the baseline experiment's configuration of the same id (the eval library's `compare`). */
+export interface ExperimentComparison {
+  configId: string;
+  baselineConfigId: string;
+  regressions: string[];
+  improvements: string[];
+  meanDelta: number;
+  meanDeltaCi: [number, number];
+  pValue: number;
+  test: string;
+}
+
+export interface ExperimentListResponse {
+  experiments: ExperimentSummary[];
+}
+
+export interface ExperimentResponse {
+  experiment: ExperimentSummary;
+  /** Per configuration, over the results stored so far. */
+  summaries: ExperimentConfigSummary[];
+  /** Null when no baseline is set; empty when the baseline shares no configuration id. */
+  comparisons: ExperimentComparison[] | null;
+}
+
+export interface ExperimentResultCell {
+  configId: string;
+  repetition: number;
+  output: string;
+  outputMessages: ChatMessage[];
+  error: string | null;
+  latencyMs: number;
+  ttftMs: number | null;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number | null;
+  /** The call's trace in this collector. */
+  traceId: string | null;
+  scores: ExperimentScore[];
+  /** No error and every score passed. */
+  pass: boolean;
+}
+
+export interface ExperimentResultRow {
+  itemId: string;
+  /** Null when the item is no longer readable at the experiment's dataset version. */
+  input: ItemInput | null;
+  expectedOutput: string | null;
+  cells: ExperimentResultCell[];
+  /** Configurations differ on pass/fail for this item. */
+  disagreement: boolean;
+}
+
+export interface ExperimentResultsResponse {
+  experimentId: string;
+  scoreVersion: number;
+  configIds: string[];
+  rows: ExperimentResultRow[];
+}
+
+export interface ExperimentEstimateRow {
+  configId: string;
+  provider: ExperimentModelConfig['provider'];
+  model: string;
+  calls: number;
+  /** Approximate (characters / 4) over the input messages, system instructions and tools, all calls. */
+  inputTokens: number;
+  /** Approximate: the expected outputs' length; items without one count `params.max_tokens`, else 256. */
+  outputTokens: number;
+  /** Null when the model has no known price (never 0 for unknown). */
+  costUsd: number | null;
+}
+
+export interface ExperimentEstimateResponse {
+  datasetId: string;
+  datasetVersion: number;
+  items: number;
+  repetitions: number;
+  method: string;
+  configs: ExperimentEstimateRow[];
+  /** Null when any configuration is unpriced. Scorer calls (judges, embeddings) are not included. */
+  totalCostUsd: number | null;
+}
+
+export interface SwitchQuality {
+  experimentId: string;
+  experimentName: string;
+  configId: string;
+  finishedAt: string | null;
+  passRate: number;
+  meanScore: number;
+  meanScoreCi: [number, number];
+  calls: number;
+}
+
+export interface SwitchSimulatorResponse {
+  from: string;
+  to: string;
+  fromModel: string;
+  toModel: string;
+  toProvider: string | null;
+  /** Production LLM calls on fromModel in the range (experiment calls excluded). */
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  /** What the calls cost as stored; null when none was priced. */
+  actualCostUsd: number | null;
+  unpricedCalls: number;
+  /** The same usage, call by call, at toModel's prices (overrides included); null when toModel has no price. */
+  projectedCostUsd: number | null;
+  /** projected − actual over the calls priced both ways; null when either side is unknown. */
+  differenceUsd: number | null;
+  /** Latest completed experiments with a configuration on each model, newest first. */
+  quality: { fromModel: SwitchQuality[]; toModel: SwitchQuality[] };
+}

@@ -153,6 +153,72 @@ export const migrations: ReadonlyArray<{ version: number; name: string; statemen
       ) ENGINE = MergeTree ORDER BY token TTL committed_at + INTERVAL 2 DAY`,
     ],
   },
+  {
+    version: 5,
+    name: 'experiments, their results and versioned score sets',
+    statements: [
+      // One versioned row per change of an experiment (status, progress); read with FINAL.
+      `CREATE TABLE IF NOT EXISTS {db}.experiments (
+        project_id String,
+        id String,
+        name String,
+        dataset_id String,
+        dataset_version UInt32,
+        configs String,
+        scorers String,
+        repetitions UInt16,
+        concurrency UInt16,
+        status LowCardinality(String),
+        status_reason String,
+        total UInt32,
+        done UInt32,
+        errors UInt32,
+        cost_usd Float64,
+        baseline_experiment_id String,
+        score_version UInt32,
+        created_at DateTime64(3, 'UTC'),
+        started_at Nullable(DateTime64(3, 'UTC')),
+        finished_at Nullable(DateTime64(3, 'UTC')),
+        deleted UInt8 DEFAULT 0,
+        row_version UInt64
+      ) ENGINE = ReplacingMergeTree(row_version) ORDER BY (project_id, id)`,
+      // One row per item x configuration x repetition; a row written twice (a retried insert) stays one.
+      `CREATE TABLE IF NOT EXISTS {db}.experiment_results (
+        project_id String,
+        experiment_id String,
+        item_id String,
+        config_id String,
+        repetition UInt16,
+        output String CODEC(ZSTD(3)),
+        output_messages String CODEC(ZSTD(3)),
+        error Nullable(String),
+        latency_ms Float64,
+        ttft_ms Nullable(Float64),
+        input_tokens UInt64,
+        output_tokens UInt64,
+        cost_usd Nullable(Float64),
+        trace_id String,
+        created_at DateTime64(3, 'UTC'),
+        row_version UInt64
+      ) ENGINE = ReplacingMergeTree(row_version) ORDER BY (project_id, experiment_id, item_id, config_id, repetition)`,
+      // Append-only: a rescore writes a new score_version, so earlier score sets stay readable.
+      `CREATE TABLE IF NOT EXISTS {db}.experiment_scores (
+        project_id String,
+        experiment_id String,
+        score_version UInt32,
+        item_id String,
+        config_id String,
+        repetition UInt16,
+        position UInt16,
+        scorer String,
+        value Float64,
+        pass UInt8,
+        reason String CODEC(ZSTD(3)),
+        cost_usd Nullable(Float64),
+        created_at DateTime64(3, 'UTC')
+      ) ENGINE = ReplacingMergeTree ORDER BY (project_id, experiment_id, score_version, item_id, config_id, repetition, position)`,
+    ],
+  },
 ];
 
 export async function migrate(storage: Storage): Promise<{ applied: number[] }> {
