@@ -2,6 +2,7 @@ import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming } from 'ope
 import { describe, expect, it } from 'vitest';
 import {
   chatCompletionToGenAI,
+  fromGenAI,
   chatRequestToGenAI,
   genAIToAssistantMessage,
   genAIToChatRequest,
@@ -146,5 +147,65 @@ describe('OpenAI Responses → GenAI', () => {
     expect(output).toEqual([
       { role: 'assistant', parts: [{ type: 'reasoning', content: 'thinking' }, { type: 'text', content: 'Hi' }], finish_reason: 'stop' },
     ]);
+  });
+});
+
+describe('fromGenAI (replay on OpenAI)', () => {
+  it('replays a conversation recorded on Anthropic: tool results become tool messages, reasoning is dropped', async () => {
+    const { toGenAI: anthropicToGenAI } = await import('./anthropic.ts');
+    const recorded = anthropicToGenAI({
+      system: 'Be terse.',
+      messages: [
+        { role: 'user', content: 'Weather in Paris?' },
+        {
+          role: 'assistant',
+          content: [
+            { type: 'thinking', thinking: 'Need the tool.', signature: 'sig' },
+            { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Paris' } },
+          ],
+        },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: '21C' }, { type: 'text', text: 'And tomorrow?' }] },
+      ],
+      tools: [{ name: 'get_weather', description: 'Weather', input_schema: { type: 'object', properties: { city: { type: 'string' } } } }],
+    });
+    const request = fromGenAI({ ...recorded, model: 'gpt-4o-mini', params: { maxTokens: 300, temperature: 0, topK: 5, outputType: 'json' } });
+    expect(request).toEqual({
+      model: 'gpt-4o-mini',
+      messages: [
+        { role: 'system', content: 'Be terse.' },
+        { role: 'user', content: 'Weather in Paris?' },
+        { role: 'assistant', content: null, tool_calls: [{ id: 'toolu_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
+        { role: 'tool', tool_call_id: 'toolu_1', content: '21C' },
+        { role: 'user', content: 'And tomorrow?' },
+      ],
+      tools: [{ type: 'function', function: { name: 'get_weather', description: 'Weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }],
+      max_completion_tokens: 300,
+      temperature: 0,
+      response_format: { type: 'json_object' },
+    });
+  });
+
+  it('gives id-less tool calls (Gemini) ids their results are matched to, in order', () => {
+    const request = fromGenAI({
+      model: 'gpt-4o-mini',
+      inputMessages: [
+        { role: 'user', parts: [{ type: 'text', content: 'Compare' }] },
+        {
+          role: 'assistant',
+          parts: [
+            { type: 'tool_call', name: 'a', arguments: {} },
+            { type: 'tool_call', name: 'b', arguments: {} },
+          ],
+        },
+        { role: 'tool', parts: [{ type: 'tool_call_response', response: { ok: 'b' }, name: 'b' }, { type: 'tool_call_response', response: 'A' }] },
+      ],
+    });
+    const assistant = request.messages[1] as { tool_calls: Array<{ id: string; function: { name: string } }> };
+    const [a, b] = assistant.tool_calls;
+    expect(request.messages.slice(2)).toEqual([
+      { role: 'tool', tool_call_id: b!.id, content: '{"ok":"b"}' },
+      { role: 'tool', tool_call_id: a!.id, content: 'A' },
+    ]);
+    expect(a!.id).not.toBe(b!.id);
   });
 });

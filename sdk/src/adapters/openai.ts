@@ -13,6 +13,7 @@ import type {
   ChatCompletionUserMessageParam,
 } from 'openai/resources/chat/completions';
 import type { Response as OpenAIResponse, ResponseCreateParams, ResponseInputItem } from 'openai/resources/responses/responses';
+import type { GenAIRequest, ReplayInput } from './anthropic.ts';
 import type {
   ChatMessage,
   GenAIConversation,
@@ -289,36 +290,65 @@ function responseText(response: unknown): string {
   return JSON.stringify(response ?? null);
 }
 
-/** GenAI input messages (+ system instructions) → OpenAI chat messages. */
+/** Assigns ids to tool calls that have none (Gemini's) and pairs their results with them, in order. */
+class ToolCallIds {
+  #pending: Array<{ id: string; name: string }> = [];
+  #n = 0;
+
+  call(id: string | null | undefined, name: string): string {
+    const assigned = id || `call_replay_${++this.#n}`;
+    this.#pending.push({ id: assigned, name });
+    return assigned;
+  }
+
+  result(id: string | null | undefined, name: unknown): string {
+    if (id) {
+      const index = this.#pending.findIndex((p) => p.id === id);
+      if (index >= 0) this.#pending.splice(index, 1);
+      return id;
+    }
+    const index = Math.max(0, this.#pending.findIndex((p) => typeof name !== 'string' || p.name === name));
+    return this.#pending.splice(index, 1)[0]?.id ?? `call_replay_${++this.#n}`;
+  }
+}
+
+/**
+ * GenAI input messages (+ system instructions) → OpenAI chat messages, whichever provider they were recorded
+ * from: tool results become `tool` messages right where they were (Anthropic keeps them in user turns), tool calls
+ * without ids get ids their results are matched to, and what Chat Completions cannot take as input (reasoning)
+ * is left out.
+ */
 export function genAIToChatMessages(messages: readonly ChatMessage[], systemInstructions: readonly MessagePart[] = []): ChatCompletionMessageParam[] {
   const out: ChatCompletionMessageParam[] = [];
   const system = systemInstructions.filter((p) => p.type === 'text') as Array<{ type: 'text'; content: string }>;
   if (system.length === 1) out.push({ role: 'system', content: system[0]!.content });
   else if (system.length > 1) out.push({ role: 'system', content: system.map((p) => ({ type: 'text' as const, text: p.content })) });
 
+  const ids = new ToolCallIds();
   for (const message of messages) {
     const name = message.name ? { name: message.name } : {};
+    const rest: MessagePart[] = [];
+    for (const part of message.parts) {
+      if (part.type === 'tool_call_response') {
+        const p = part as { id?: string | null; response: unknown; name?: unknown };
+        out.push({ role: 'tool', tool_call_id: ids.result(p.id, p.name), content: responseText(p.response) });
+      } else if (part.type !== 'reasoning') {
+        rest.push(part);
+      }
+    }
+    if (rest.length === 0) continue;
     switch (message.role) {
       case 'system':
       case 'developer':
-        out.push({ role: message.role, content: joinGenAIText(message.parts), ...name });
-        break;
-      case 'user':
-        out.push({ role: 'user', content: partsToUserContent(message.parts), ...name });
+        out.push({ role: message.role, content: joinGenAIText(rest), ...name });
         break;
       case 'assistant':
-        out.push(genAIToAssistantMessage(message));
+        out.push(genAIToAssistantMessage({ ...message, parts: rest }, ids));
         break;
       case 'tool':
-        for (const part of message.parts) {
-          if (part.type !== 'tool_call_response') continue;
-          const p = part as { id?: string | null; response: unknown };
-          const tool: ChatCompletionToolMessageParam = { role: 'tool', tool_call_id: p.id ?? '', content: responseText(p.response) };
-          out.push(tool);
-        }
         break;
       default:
-        out.push({ role: 'user', content: joinGenAIText(message.parts) });
+        out.push({ role: 'user', content: partsToUserContent(rest), ...name });
     }
   }
   return out;
@@ -331,7 +361,7 @@ function joinGenAIText(parts: readonly MessagePart[]): string {
 }
 
 /** A GenAI assistant (or output) message as the assistant turn of the next OpenAI request. */
-export function genAIToAssistantMessage(message: ChatMessage): ChatCompletionAssistantMessageParam {
+export function genAIToAssistantMessage(message: ChatMessage, ids: ToolCallIds = new ToolCallIds()): ChatCompletionAssistantMessageParam {
   const texts: ChatCompletionContentPartText[] = [];
   const toolCalls: NonNullable<ChatCompletionAssistantMessageParam['tool_calls']> = [];
   let refusal: string | undefined;
@@ -340,7 +370,7 @@ export function genAIToAssistantMessage(message: ChatMessage): ChatCompletionAss
     if (part.type === 'text') texts.push({ type: 'text', text: p.content });
     else if (part.type === 'refusal') refusal = p.content;
     else if (part.type === 'tool_call') {
-      toolCalls.push({ id: p.id ?? `call_${toolCalls.length}`, type: 'function', function: { name: p.name, arguments: stringifyArguments(p.arguments) } });
+      toolCalls.push({ id: ids.call(p.id, p.name), type: 'function', function: { name: p.name, arguments: stringifyArguments(p.arguments) } });
     }
   }
   const assistant: ChatCompletionAssistantMessageParam = { role: 'assistant' };
@@ -389,6 +419,41 @@ export function genAIToChatRequest(
     messages: genAIToChatMessages(conversation.messages, conversation.systemInstructions),
   };
   if (conversation.tools.length) request.tools = genAIToChatTools(conversation.tools);
+  return request;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The adapter interface every provider shares (toGenAI / outputToGenAI / fromGenAI), for the experiment runner.
+
+export function toGenAI(request: { messages: readonly ChatCompletionMessageParam[]; tools?: readonly ChatCompletionTool[] | undefined }): GenAIRequest {
+  const { systemInstructions, messages, tools } = chatRequestToGenAI(request);
+  return { systemInstructions, inputMessages: messages, toolDefinitions: tools };
+}
+
+export function outputToGenAI(completion: Pick<ChatCompletion, 'choices'>): OutputMessage[] {
+  return chatCompletionToGenAI(completion);
+}
+
+/** A Chat Completions request replaying a stored conversation (recorded on any provider) on `input.model`. */
+export function fromGenAI(input: ReplayInput): ChatCompletionCreateParamsNonStreaming {
+  const p = input.params ?? {};
+  const request = genAIToChatRequest(
+    { systemInstructions: input.systemInstructions ?? [], messages: input.inputMessages, tools: input.toolDefinitions ?? [] },
+    input.model,
+  );
+  // max_completion_tokens: reasoning models reject max_tokens.
+  if (p.maxTokens !== undefined) request.max_completion_tokens = p.maxTokens;
+  if (p.temperature !== undefined) request.temperature = p.temperature;
+  if (p.topP !== undefined) request.top_p = p.topP;
+  if (p.stopSequences?.length) request.stop = p.stopSequences;
+  if (p.seed !== undefined) request.seed = p.seed;
+  if (p.frequencyPenalty !== undefined) request.frequency_penalty = p.frequencyPenalty;
+  if (p.presencePenalty !== undefined) request.presence_penalty = p.presencePenalty;
+  if (p.outputType === 'json') {
+    request.response_format = p.jsonSchema
+      ? { type: 'json_schema', json_schema: { name: 'output', schema: p.jsonSchema } }
+      : { type: 'json_object' };
+  }
   return request;
 }
 
