@@ -83,6 +83,23 @@ describe('chat.completions.create', () => {
     expect(span.attributes['gen_ai.response.time_to_first_chunk']).toBeUndefined();
   });
 
+  it('records every choice when n > 1, and json_object as json output', async () => {
+    const completion = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'Two options' }],
+      n: 2,
+      response_format: { type: 'json_object' },
+    });
+    expect(completion.choices).toHaveLength(2);
+    const span = capture.only();
+    expect(span.attributes).toMatchObject({
+      'gen_ai.request.choice.count': 2,
+      'gen_ai.output.type': 'json',
+      'gen_ai.response.finish_reasons': ['stop', 'stop'],
+    });
+    expect(jsonAttribute(span, 'gen_ai.output.messages')).toHaveLength(2);
+  });
+
   it('records tool definitions, tool calls and tool results', async () => {
     server.enqueue({ toolCalls: [{ id: 'call_1', name: 'get_weather', arguments: { city: 'Paris' } }] });
     const first = await client.chat.completions.create({

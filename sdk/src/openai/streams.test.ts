@@ -58,6 +58,16 @@ describe('chat streams', () => {
     ]);
   });
 
+  it('measures time to first chunk from the call, not from the end of the stream', async () => {
+    server.enqueue({ text: 'slow stream', delayMs: 60, chunkDelayMs: 30, pieces: 4 });
+    const started = performance.now();
+    await collect(await client.chat.completions.create(ask));
+    const elapsed = (performance.now() - started) / 1000;
+    const ttfc = capture.only().attributes['gen_ai.response.time_to_first_chunk'] as number;
+    expect(ttfc).toBeGreaterThanOrEqual(0.055);
+    expect(ttfc).toBeLessThan(elapsed - 0.1);
+  });
+
   it('shows the usage chunk when the caller asked for it', async () => {
     server.enqueue({ usage: { input_tokens: 5, output_tokens: 6 } });
     const chunks = await collect(await client.chat.completions.create({ ...ask, stream_options: { include_usage: true } }));
