@@ -73,7 +73,7 @@ export interface OpenAIDisconnectReply {
 
 export type OpenAIReply = OpenAIMessageReply | OpenAIErrorReply | OpenAIDisconnectReply;
 
-export interface RecordedRequest {
+export interface OpenAIRecordedRequest {
   method: string;
   /** The path without the query string. */
   path: string;
@@ -92,19 +92,19 @@ export interface OpenAIServer {
    * Queue replies, answered in order. A function is called with the request and its result is the reply.
    * With an empty queue the server answers a deterministic echo.
    */
-  enqueue(...replies: Array<OpenAIReply | ((request: RecordedRequest) => OpenAIReply)>): void;
+  enqueue(...replies: Array<OpenAIReply | ((request: OpenAIRecordedRequest) => OpenAIReply)>): void;
   /** Every request received, in order. */
-  requests: RecordedRequest[];
+  requests: OpenAIRecordedRequest[];
   /** The last request received (throws when there was none). */
-  lastRequest(): RecordedRequest;
+  lastRequest(): OpenAIRecordedRequest;
   close(): Promise<void>;
 }
 
 const CREATED = 1_767_225_600;
 
 export async function startOpenAIServer(): Promise<OpenAIServer> {
-  const queue: Array<OpenAIReply | ((request: RecordedRequest) => OpenAIReply)> = [];
-  const requests: RecordedRequest[] = [];
+  const queue: Array<OpenAIReply | ((request: OpenAIRecordedRequest) => OpenAIReply)> = [];
+  const requests: OpenAIRecordedRequest[] = [];
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
   let counter = 0;
@@ -141,7 +141,7 @@ export async function startOpenAIServer(): Promise<OpenAIServer> {
     } catch {
       // Recorded as text: a test may want to see what was not JSON.
     }
-    const recorded: RecordedRequest = {
+    const recorded: OpenAIRecordedRequest = {
       method: req.method ?? 'GET',
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
