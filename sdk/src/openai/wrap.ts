@@ -82,7 +82,7 @@ function patch<O extends object>(target: O, method: string, make: (original: Any
  * The shared shape of a traced method: start the span (never letting that fail the call), run the SDK's method
  * inside the span's context, and hand back the SDK's own APIPromise with the result recorded on the way.
  */
-function traced(
+function tracedCall(
   original: AnyFunction,
   self: unknown,
   body: unknown,
@@ -116,7 +116,7 @@ function chatCreate(original: AnyFunction, instrumentation: Instrumentation, end
     if (body === null || typeof body !== 'object') return original.call(this, body, requestOptions);
     const stream = body.stream === true;
     let hideUsage = false;
-    return traced(
+    return tracedCall(
       original,
       this,
       body,
@@ -158,7 +158,7 @@ function responsesCreate(original: AnyFunction, instrumentation: Instrumentation
   return function create(this: unknown, body: ResponseCreateParams, requestOptions?: unknown) {
     if (body === null || typeof body !== 'object') return original.call(this, body, requestOptions);
     const stream = body.stream === true;
-    return traced(
+    return tracedCall(
       original,
       this,
       body,
@@ -200,7 +200,7 @@ function traceResponsesStream<S>(stream: S, call: LlmSpan): S {
 function embeddingsCreate(original: AnyFunction, instrumentation: Instrumentation, endpoint: Endpoint): AnyFunction {
   return function create(this: unknown, body: EmbeddingCreateParams, requestOptions?: unknown) {
     if (body === null || typeof body !== 'object') return original.call(this, body, requestOptions);
-    return traced(
+    return tracedCall(
       original,
       this,
       body,
