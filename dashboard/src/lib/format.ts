@@ -43,7 +43,7 @@ export function formatDuration(ms: number | null | undefined): string {
 }
 
 export function formatPercent(part: number, whole: number): string {
-  if (whole === 0) return '0%';
+  if (whole === 0 || part === 0) return '0%';
   const pct = (part / whole) * 100;
   return pct > 0 && pct < 0.1 ? '<0.1%' : `${pct.toFixed(pct < 10 ? 1 : 0)}%`;
 }

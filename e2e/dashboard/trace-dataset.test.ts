@@ -1,0 +1,175 @@
+// A trace as a user reads it, then the loop from production to test case: promote an LLM call through
+// the form, find it in the dataset, edit it, export it and import it back unchanged.
+import { readFile } from 'node:fs/promises';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DatasetListResponse, DatasetResponse, TraceListResponse, TraceResponse, SpanDetail } from '../../collector/src/api/contract.ts';
+import { agentRun, screenshot, startHarness, type Harness } from './support.ts';
+
+let h: Harness;
+let page: Page;
+let traceId: string;
+let answerSpan: SpanDetail;
+
+beforeAll(async () => {
+  h = await startHarness('weather-app');
+  await agentRun(h, { sessionId: 'sess-42', userId: 'user-7' });
+  await h.flush();
+  traceId = (await h.parallax.api<TraceListResponse>('/api/v1/traces')).traces[0]!.traceId;
+  const { trace } = await h.parallax.api<TraceResponse>(`/api/v1/traces/${traceId}`);
+  // The second LLM call carries the whole conversation: system, user, the tool call and its result.
+  answerSpan = trace.spans.filter((s) => s.llm).sort((a, b) => (BigInt(a.startTimeUnixNano) < BigInt(b.startTimeUnixNano) ? 1 : -1))[0]!;
+  page = await h.newPage();
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+const datasetByName = async (name: string) => {
+  const { datasets } = await h.parallax.api<DatasetListResponse>('/api/v1/datasets');
+  const found = datasets.find((d) => d.name === name);
+  if (!found) throw new Error(`no dataset "${name}" in ${JSON.stringify(datasets.map((d) => d.name))}`);
+  return found;
+};
+
+describe('trace page', () => {
+  it('renders the conversation: system, user, assistant tool call with arguments, tool result, final answer', async () => {
+    await page.goto(`${h.parallax.dashboardUrl}/traces/${traceId}?span=${answerSpan.spanId}`);
+    const detail = page.locator('[data-testid="span-detail"]');
+    await detail.waitFor();
+    expect(await detail.locator('[data-testid="system-instructions"]').innerText()).toContain('You are a weather assistant. Use the tool.');
+    const inputs = detail.locator('[data-testid="input-message"]');
+    expect(await inputs.evaluateAll((els) => els.map((e) => e.getAttribute('data-role')))).toEqual(['user', 'assistant', 'tool']);
+    expect(await inputs.nth(0).innerText()).toContain('What is the weather in Paris?');
+    expect(await inputs.nth(1).locator('[data-testid="tool-call-name"]').innerText()).toBe('get_weather');
+    expect(JSON.parse(await inputs.nth(1).locator('[data-testid="tool-call-arguments"]').innerText())).toEqual({ city: 'Paris' });
+    expect(JSON.parse(await inputs.nth(2).locator('[data-testid="tool-result-content"]').innerText())).toEqual({ tempC: 18, sky: 'sunny' });
+    expect(await detail.locator('[data-testid="output-message"]').innerText()).toContain('It is 18°C and sunny in Paris.');
+    await screenshot(page, 'trace-light');
+  });
+
+  it('links to the session and the user', async () => {
+    await page.goto(`${h.parallax.dashboardUrl}/traces/${traceId}`);
+    await page.locator('[data-testid="trace-user"]').waitFor();
+    expect(await page.locator('[data-testid="trace-user"]').innerText()).toBe('user-7');
+    await page.locator('[data-testid="trace-session"]').click();
+    await page.waitForURL(/\/traces\?.*session=sess-42/);
+    expect(await page.locator('[data-testid="trace-row"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-trace-id')))).toEqual([traceId]);
+  });
+});
+
+describe('promote to test case', () => {
+  it('saves an LLM call with an edited expected output and a "contains" assertion, and the trace shows it', async () => {
+    await page.goto(`${h.parallax.dashboardUrl}/traces/${traceId}?span=${answerSpan.spanId}`);
+    await page.locator('[data-testid="promote-span"]').click();
+    await page.waitForURL(/\/promote\?span=/);
+    const expected = page.locator('[data-testid="expected-output"]');
+    // Prefilled with what the model answered, and the input is the stored conversation.
+    expect(await expected.inputValue()).toBe('It is 18°C and sunny in Paris.');
+    expect(await page.locator('[data-testid="promote-input"] [data-testid="tool-call-name"]').innerText()).toBe('get_weather');
+
+    // No dataset exists yet: "New dataset…" is the choice, with a name field.
+    await page.locator('[data-testid="promote-dataset-new-name"]').fill('weather answers');
+    await expected.fill('Sunny, 18°C in Paris.');
+    const rows = page.locator('[data-testid="assertion-row"]');
+    await rows.nth(0).locator('[data-testid="assertion-type"]').selectOption('contains');
+    await rows.nth(0).locator('[data-testid="assertion-value"]').fill('sunny');
+    await page.locator('[data-testid="assertion-add"]').click();
+    await rows.nth(1).locator('[data-testid="assertion-type"]').selectOption('regex');
+    await rows.nth(1).locator('[data-testid="assertion-value"]').fill('(unclosed');
+    await page.locator('[data-testid="promote-save"]').click();
+
+    // A bad regex is refused beside the form, and nothing typed is lost.
+    expect(await page.locator('[data-testid="promote-error"]').innerText()).toMatch(/Assertion 2: not a valid regular expression/);
+    expect(await expected.inputValue()).toBe('Sunny, 18°C in Paris.');
+    expect(await rows.nth(0).locator('[data-testid="assertion-value"]').inputValue()).toBe('sunny');
+    await rows.nth(1).locator('[data-testid="assertion-value"]').fill('\\d+°C');
+    await page.locator('[data-testid="promote-dataset-new-name"]').fill('weather answers');
+    await page.locator('[data-testid="promote-save"]').click();
+
+    await page.waitForURL(new RegExp(`/traces/${traceId}\\?span=${answerSpan.spanId}`));
+    const promotion = page.locator('[data-testid="promotions"] [data-testid="promotion-link"]');
+    expect(await promotion.innerText()).toBe('weather answers');
+    expect(await page.locator('[data-testid="span-promotions"]').innerText()).toContain('weather answers');
+
+    const dataset = await datasetByName('weather answers');
+    const { items } = await h.parallax.api<DatasetResponse>(`/api/v1/datasets/${dataset.id}`);
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({
+      expectedOutput: 'Sunny, 18°C in Paris.',
+      assertions: [{ type: 'contains', value: 'sunny' }, { type: 'regex', pattern: '\\d+°C' }],
+      source: { traceId, spanId: answerSpan.spanId },
+    });
+  });
+
+  it('shows the item in the dataset with its source link back to the trace', async () => {
+    await page.goto(`${h.parallax.dashboardUrl}/traces/${traceId}`);
+    await page.locator('[data-testid="promotion-link"]').click();
+    await page.waitForURL(/\/datasets\/[^/]+#item-/);
+    const item = page.locator('[data-testid="dataset-item"]');
+    expect(await item.count()).toBe(1);
+    expect(await item.locator('[data-testid="item-expected"]').innerText()).toBe('Sunny, 18°C in Paris.');
+    expect(await item.locator('[data-testid="item-assertion"]').allInnerTexts()).toEqual(['contains "sunny"', 'matches /\\d+°C/']);
+    expect(await item.locator('[data-testid="item-input"] [data-testid="system-instructions"]').innerText()).toContain('You are a weather assistant');
+    await screenshot(page, 'dataset-light');
+    await item.locator('[data-testid="item-source"]').click();
+    await page.waitForURL(new RegExp(`/traces/${traceId}\\?span=${answerSpan.spanId}`));
+    await page.locator(`[data-testid="span-detail"][data-span-id="${answerSpan.spanId}"]`).waitFor();
+  });
+
+  it('edits an item as a new version and still shows the old version read-only', async () => {
+    const dataset = await datasetByName('weather answers');
+    await page.goto(`${h.parallax.dashboardUrl}/datasets/${dataset.id}`);
+    const before = Number(await page.locator('[data-testid="dataset-version"]').getAttribute('data-value'));
+    await page.locator('[data-testid="item-edit"]').click();
+    await page.locator('[data-testid="item-expected-input"]').fill('Sunny and mild in Paris.');
+    await page.locator('[data-testid="item-save"]').click();
+    await page.locator('[data-testid="item-expected"]').getByText('Sunny and mild in Paris.').waitFor();
+    expect(Number(await page.locator('[data-testid="dataset-version"]').getAttribute('data-value'))).toBe(before + 1);
+    // The assertions were kept through the edit.
+    expect(await page.locator('[data-testid="item-assertion"]').count()).toBe(2);
+
+    await page.locator('[data-testid="version-select"]').selectOption(String(before));
+    await page.locator('[data-testid="old-version"]').waitFor();
+    expect(await page.locator('[data-testid="item-expected"]').innerText()).toBe('Sunny, 18°C in Paris.');
+    expect(await page.locator('[data-testid="item-edit"]').count()).toBe(0);
+  });
+
+  it('exports the dataset as JSONL and imports it into a new dataset unchanged', async () => {
+    const source = await datasetByName('weather answers');
+    await page.goto(`${h.parallax.dashboardUrl}/datasets/${source.id}`);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-testid="export-jsonl"]').click()]);
+    expect(download.suggestedFilename()).toMatch(/\.jsonl$/);
+    const file = await download.path();
+    expect((await readFile(file, 'utf8')).trim().split('\n')).toHaveLength(1);
+
+    await page.goto(`${h.parallax.dashboardUrl}/datasets`);
+    await page.locator('[data-testid="dataset-name"]').fill('weather copy');
+    await page.locator('[data-testid="dataset-create"]').click();
+    await page.waitForURL(/\/datasets\/[^/?#]+$/);
+    await page.locator('[data-testid="dataset-empty"]').waitFor();
+    await page.locator('[data-testid="import-file"]').setInputFiles({ name: 'weather.jsonl', mimeType: 'application/x-ndjson', buffer: await readFile(file) });
+    await page.locator('[data-testid="import-submit"]').click();
+    expect(await page.locator('[data-testid="import-done"]').innerText()).toContain('Imported 1 items');
+    await page.locator('[data-testid="dataset-item"]').waitFor();
+
+    const copy = await datasetByName('weather copy');
+    const strip = (r: DatasetResponse) => r.items.map(({ input, expectedOutput, assertions, metadata, source }) => ({ input, expectedOutput, assertions, metadata, source }));
+    const original = strip(await h.parallax.api<DatasetResponse>(`/api/v1/datasets/${source.id}`));
+    const imported = strip(await h.parallax.api<DatasetResponse>(`/api/v1/datasets/${copy.id}`));
+    expect(imported).toEqual(original);
+    expect(original[0]!.expectedOutput).toBe('Sunny and mild in Paris.');
+  });
+
+  it('adds every LLM call of the selected traces to a dataset from the trace list', async () => {
+    const copy = await datasetByName('weather copy');
+    await page.goto(`${h.parallax.dashboardUrl}/traces`);
+    await page.locator(`[data-testid="trace-row"][data-trace-id="${traceId}"] [data-testid="trace-select"]`).check();
+    await page.locator('[data-testid="bulk-dataset-select"]').selectOption(copy.id);
+    await page.locator('[data-testid="bulk-add-selected"]').click();
+    expect(await page.locator('[data-testid="bulk-added"]').innerText()).toMatch(/Added 2 test cases from 1 trace to weather copy/);
+    const { items } = await h.parallax.api<DatasetResponse>(`/api/v1/datasets/${copy.id}`);
+    expect(items).toHaveLength(3);
+  });
+});
