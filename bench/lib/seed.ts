@@ -78,6 +78,7 @@ export async function replicateSpans(
   { copies, rangeStartMs, rangeMs, onProgress }: { copies: number; rangeStartMs: number; rangeMs: number; onProgress?: (copy: number, seconds: number) => void },
 ): Promise<{ seconds: number }> {
   const started = performance.now();
+  const sourceBefore = new Date();
   const columns = (
     await (
       await client.query({
@@ -104,7 +105,7 @@ export async function replicateSpans(
       query: `INSERT INTO ${database}.${table} (${columns.join(', ')})
               SELECT ${columns.map((c) => expressions[c] ?? c).join(', ')}
               FROM ${database}.${table} WHERE ingested_at < {firstCopyAt:DateTime64(3, 'UTC')}`,
-      query_params: { firstCopyAt: new Date(started).toISOString().replace('T', ' ').replace('Z', '') },
+      query_params: { firstCopyAt: sourceBefore.toISOString().replace('T', ' ').replace('Z', '') },
     });
     onProgress?.(copy, (performance.now() - started) / 1000);
   }
