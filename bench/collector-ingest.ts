@@ -13,7 +13,7 @@
 //   BENCH_QUICK=1 node collector-ingest.ts     20k spans, a smoke run
 //   BENCH_INGEST_SPANS=… BENCH_CLIENTS=… BENCH_MESSAGE_SCALE=…
 import type { ClickHouseClient } from '@clickhouse/client';
-import { startCollector } from '@parallax/collector';
+import { configFromEnv, startCollector } from '@parallax/collector';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -45,7 +45,9 @@ console.log(
   `collector ingest benchmark — ${availableParallelism()} cores, embedded ClickHouse (chDB); ${formatCount(spansPerRound)} spans per side per round, ` +
     `batches of ${BATCH}, ${clients} concurrent exporters/inserts, message scale ${messageScale}`,
 );
+// Defaults for everything else (configFromEnv of an empty environment), so new settings need no edit here.
 const collector = await startCollector({
+  ...configFromEnv({}),
   port: 0,
   host: '127.0.0.1',
   dataDir,

@@ -10,7 +10,7 @@
 //   BENCH_DATA_DIR=/path                          keep (and reuse) the seeded data there
 //   BENCH_SEED=generate                           generate every row in JS (default: generate the
 //                                                 first size, grow to the next by re-keyed copies)
-import { startCollector } from '@parallax/collector';
+import { configFromEnv, startCollector } from '@parallax/collector';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,7 +58,9 @@ if (meta.messageScale !== messageScale) {
 
 console.log(`collector query benchmark — ${availableParallelism()} cores, embedded ClickHouse (chDB), data in ${dataDir}`);
 console.log(`sizes: ${levels.map(formatCount).join(', ')} spans; message scale ${messageScale}; up to ${runsPerQuery} runs per query`);
+// Defaults for everything else (configFromEnv of an empty environment), so new settings need no edit here.
 const collector = await startCollector({
+  ...configFromEnv({}),
   port: 0,
   host: '127.0.0.1',
   dataDir,
