@@ -45,9 +45,10 @@ console.log(
   `collector ingest benchmark — ${availableParallelism()} cores, embedded ClickHouse (chDB); ${formatCount(spansPerRound)} spans per side per round, ` +
     `batches of ${BATCH}, ${clients} concurrent exporters/inserts, message scale ${messageScale}`,
 );
-// Defaults for everything else (configFromEnv of an empty environment), so new settings need no edit here.
+// Defaults for everything else, so new collector settings need no edit here; no background
+// retention sweeps during a measurement.
 const collector = await startCollector({
-  ...configFromEnv({}),
+  ...configFromEnv({ PARALLAX_RETENTION_INTERVAL_SECONDS: '0' }),
   port: 0,
   host: '127.0.0.1',
   dataDir,

@@ -58,9 +58,10 @@ if (meta.messageScale !== messageScale) {
 
 console.log(`collector query benchmark — ${availableParallelism()} cores, embedded ClickHouse (chDB), data in ${dataDir}`);
 console.log(`sizes: ${levels.map(formatCount).join(', ')} spans; message scale ${messageScale}; up to ${runsPerQuery} runs per query`);
-// Defaults for everything else (configFromEnv of an empty environment), so new settings need no edit here.
+// Defaults for everything else, so new collector settings need no edit here; no background
+// retention sweeps during a measurement.
 const collector = await startCollector({
-  ...configFromEnv({}),
+  ...configFromEnv({ PARALLAX_RETENTION_INTERVAL_SECONDS: '0' }),
   port: 0,
   host: '127.0.0.1',
   dataDir,
