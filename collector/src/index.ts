@@ -3,9 +3,13 @@ import type { AddressInfo } from 'node:net';
 import { KeyResolver } from './auth/keys.ts';
 import { IngestBatcher } from './ingest/batcher.ts';
 import type { CollectorConfig } from './config.ts';
+import { providerEnvFrom, type ProviderEnv } from './experiments/providers.ts';
+import { createSdkRunner } from './experiments/runner.ts';
+import { ExperimentService } from './experiments/service.ts';
 import { openStorage, type Storage } from './store/clickhouse.ts';
 import { migrate } from './store/migrations.ts';
 import { DatasetStore } from './store/datasets.ts';
+import { ExperimentStore } from './store/experiments.ts';
 import { PriceOverrideStore } from './store/price-overrides.ts';
 import { DEFAULT_PROJECT_ID, generateKey, hashKey, ProjectStore } from './store/projects.ts';
 import { scheduleRetention } from './store/retention.ts';
@@ -13,6 +17,10 @@ import { createApp } from './server.ts';
 
 export { configFromEnv, type CollectorConfig } from './config.ts';
 export type * from './api/contract.ts';
+export type { ProviderEnv } from './experiments/providers.ts';
+
+/** Start-up settings; `providers` (keys and base URLs for experiments) defaults to the process environment. */
+export type CollectorStartConfig = CollectorConfig & { providers?: ProviderEnv | undefined };
 
 export interface RunningCollector {
   url: string;
@@ -26,19 +34,34 @@ export interface RunningCollector {
 }
 
 /** Opens storage, migrates it, makes sure a project and a key exist, and serves HTTP. */
-export async function startCollector(config: CollectorConfig): Promise<RunningCollector> {
+export async function startCollector(config: CollectorStartConfig): Promise<RunningCollector> {
   const storage = await openStorage({ ...config.clickhouse, dataDir: config.dataDir });
   await migrate(storage);
   const projects = new ProjectStore(storage);
   const generatedKey = await ensureProjectAndKey(projects, config.apiKey);
   const keys = new KeyResolver(projects);
+  const priceOverrides = new PriceOverrideStore(storage);
+  const datasets = new DatasetStore(storage);
+  const batcher = new IngestBatcher(storage);
+  const experimentStore = new ExperimentStore(storage);
+  const providers = config.providers ?? providerEnvFrom();
+  const experiments = new ExperimentService({
+    store: experimentStore,
+    datasets,
+    priceOverrides,
+    providers,
+    runner: createSdkRunner({ batcher, priceOverrides, providers }),
+  });
+  await experiments.recover();
   const app = createApp({
     storage,
     projects,
     keys,
-    priceOverrides: new PriceOverrideStore(storage),
-    datasets: new DatasetStore(storage),
-    batcher: new IngestBatcher(storage),
+    priceOverrides,
+    datasets,
+    experimentStore,
+    experiments,
+    batcher,
     maxBodyBytes: config.maxBodyBytes,
     retryAfterSeconds: config.retryAfterSeconds,
     publicUrl: config.publicUrl,
@@ -58,6 +81,7 @@ export async function startCollector(config: CollectorConfig): Promise<RunningCo
     generatedKey,
     close: async () => {
       stopRetention();
+      await experiments.close();
       await new Promise<void>((done) => server.close(() => done()));
       await storage.close();
     },

@@ -4,10 +4,12 @@ import { requireKey, type AuthVariables } from './api/auth.ts';
 import { apiError } from './api/errors.ts';
 import { apiRoutes } from './api/index.ts';
 import type { KeyResolver } from './auth/keys.ts';
+import type { ExperimentService } from './experiments/service.ts';
 import type { IngestBatcher } from './ingest/batcher.ts';
 import { encodingOf, ingestTraces, tooLarge } from './ingest/handler.ts';
 import type { Storage } from './store/clickhouse.ts';
 import type { DatasetStore } from './store/datasets.ts';
+import type { ExperimentStore } from './store/experiments.ts';
 import type { PriceOverrideStore } from './store/price-overrides.ts';
 import type { ProjectStore } from './store/projects.ts';
 
@@ -17,6 +19,8 @@ export interface AppDeps {
   keys: KeyResolver;
   priceOverrides: PriceOverrideStore;
   datasets: DatasetStore;
+  experimentStore: ExperimentStore;
+  experiments: ExperimentService;
   batcher: IngestBatcher;
   maxBodyBytes: number;
   retryAfterSeconds: number;

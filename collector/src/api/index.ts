@@ -1,11 +1,14 @@
 import { Hono } from 'hono';
 import type { KeyResolver } from '../auth/keys.ts';
+import type { ExperimentService } from '../experiments/service.ts';
 import type { Storage } from '../store/clickhouse.ts';
 import type { DatasetStore } from '../store/datasets.ts';
+import type { ExperimentStore } from '../store/experiments.ts';
 import type { PriceOverrideStore } from '../store/price-overrides.ts';
 import type { ProjectStore } from '../store/projects.ts';
 import type { AuthVariables } from './auth.ts';
 import { datasetRoutes } from './dataset-routes.ts';
+import { experimentRoutes } from './experiment-routes.ts';
 import { metricsRoutes } from './metrics-routes.ts';
 import { priceRoutes } from './price-routes.ts';
 import { projectRoutes } from './project-routes.ts';
@@ -17,6 +20,8 @@ export interface ApiDeps {
   keys: KeyResolver;
   priceOverrides: PriceOverrideStore;
   datasets: DatasetStore;
+  experimentStore: ExperimentStore;
+  experiments: ExperimentService;
   /** The URL SDKs should export to, shown in set-up snippets. */
   publicUrl: string;
 }
@@ -29,5 +34,6 @@ export function apiRoutes(deps: ApiDeps) {
   api.route('/', traceRoutes(deps.storage));
   api.route('/prices', priceRoutes(deps.storage, deps.priceOverrides));
   api.route('/', datasetRoutes(deps.storage, deps.datasets));
+  api.route('/', experimentRoutes(deps));
   return api;
 }

@@ -1,0 +1,115 @@
+// "What would last month have cost on another model?" Production calls on one model are re-priced at
+// another model's prices, call by call (cache reads/writes, tiers and dated prices stay right), from the
+// token usage actually recorded. Calls with identical usage on the same day price identically, so SQL
+// groups them and each distinct usage is priced once: exact, and fast on millions of calls.
+import type { SwitchSimulatorResponse } from '../api/contract.ts';
+import { priceCall } from '../ingest/pricing.ts';
+import type { Storage } from '../store/clickhouse.ts';
+import { clickhouseParamTime } from '../store/filters.ts';
+import type { PriceOverride } from '../store/price-overrides.ts';
+import { select } from '../store/queries.ts';
+import { EXPERIMENT_ATTRIBUTE } from './span-exporter.ts';
+
+export interface SwitchQuery {
+  projectId: string;
+  from: Date;
+  to: Date;
+  fromModel: string;
+  toModel: string;
+  /** Price data provider of toModel (GenAI convention name); unset matches by model name alone. */
+  toProvider: string | undefined;
+}
+
+export type SwitchCost = Omit<SwitchSimulatorResponse, 'quality'>;
+
+interface UsageGroup {
+  day: string;
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_write_tokens: number;
+  calls: number;
+  duration_ms: number;
+  actual_cost: number | null;
+  priced_calls: number;
+}
+
+export async function simulateSwitch(storage: Storage, overrides: readonly PriceOverride[], query: SwitchQuery): Promise<SwitchCost> {
+  const groups = await select<UsageGroup>(
+    storage,
+    `SELECT toString(toDate(start_time)) AS day, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
+            count() AS calls, sum(duration_ms) AS duration_ms,
+            if(count(cost_total) = 0, NULL, sum(cost_total)) AS actual_cost, count(cost_total) AS priced_calls
+     FROM {db}.spans
+     WHERE project_id = {project:String}
+       AND start_time >= {from:DateTime64(3, 'UTC')} AND start_time < {to:DateTime64(3, 'UTC')}
+       AND model = {model:String} AND operation != ''
+       AND NOT mapContains(attributes, {experimentAttribute:String})
+     GROUP BY day, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens`,
+    {
+      project: query.projectId,
+      from: clickhouseParamTime(query.from),
+      to: clickhouseParamTime(query.to),
+      model: query.fromModel,
+      experimentAttribute: EXPERIMENT_ATTRIBUTE,
+    },
+  );
+
+  const totals = { calls: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, unpricedCalls: 0 };
+  let actual: number | null = null;
+  let projected: number | null = 0;
+  // The difference only over calls known both ways, so an unpriced call cannot look like a saving.
+  let comparableActual = 0;
+  let comparableProjected = 0;
+  let comparableCalls = 0;
+  for (const group of groups) {
+    totals.calls += group.calls;
+    totals.inputTokens += group.input_tokens * group.calls;
+    totals.outputTokens += group.output_tokens * group.calls;
+    totals.cacheReadTokens += group.cache_read_tokens * group.calls;
+    totals.cacheWriteTokens += group.cache_write_tokens * group.calls;
+    totals.unpricedCalls += group.calls - group.priced_calls;
+    if (group.actual_cost !== null) actual = (actual ?? 0) + group.actual_cost;
+
+    // Linear in the call count (and, for per-hour prices, in the duration), so one call's price times
+    // the count is exact.
+    const one = priceCall(
+      {
+        provider: query.toProvider ?? '',
+        models: [query.toModel],
+        usage: {
+          inputTokens: group.input_tokens,
+          outputTokens: group.output_tokens,
+          cacheReadTokens: group.cache_read_tokens,
+          cacheWriteTokens: group.cache_write_tokens,
+        },
+        at: new Date(`${group.day}T00:00:00Z`),
+        durationMs: group.duration_ms / group.calls,
+      },
+      overrides,
+    );
+    if (one === null) {
+      projected = null;
+      continue;
+    }
+    if (projected !== null) projected += one.total * group.calls;
+    if (group.priced_calls === group.calls && group.actual_cost !== null) {
+      comparableActual += group.actual_cost;
+      comparableProjected += one.total * group.calls;
+      comparableCalls += group.calls;
+    }
+  }
+  if (totals.calls === 0) projected = null;
+
+  return {
+    from: query.from.toISOString(),
+    to: query.to.toISOString(),
+    fromModel: query.fromModel,
+    toModel: query.toModel,
+    toProvider: query.toProvider ?? null,
+    ...totals,
+    actualCostUsd: actual,
+    projectedCostUsd: projected,
+    differenceUsd: projected === null || comparableCalls === 0 ? null : comparableProjected - comparableActual,
+  };
+}
