@@ -103,6 +103,8 @@ export interface ConfigSummary {
   latencyP50Ms: number;
   latencyP95Ms: number;
   ttftP50Ms: number | null;
+  /** What grading cost (judge and embedding calls), USD; null when a grading model has no known price. */
+  gradingCostUsd?: number | null;
 }
 
 /** How a run compares with a baseline run on the same items. */
@@ -126,3 +128,18 @@ export interface RunProgress {
   errors: number;
   costUsd: number;
 }
+
+/** Token counts of one call as the GenAI conventions count them: input includes cache reads and writes. */
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+}
+
+/**
+ * Prices a call (or a judge's or an embedding call) in USD; null when the model's price is unknown. The first
+ * argument carries the usage too, so `(call) => …` and `(config, usage) => …` both work. A result that is not a
+ * finite number is taken as unknown.
+ */
+export type PriceFn = (call: Pick<ModelConfig, 'provider' | 'model'> & Partial<ModelConfig> & TokenUsage, usage: TokenUsage) => number | null;
