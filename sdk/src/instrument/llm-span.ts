@@ -267,11 +267,13 @@ export class LlmSpan {
     if (usage) {
       if (usage.inputTokens != null) span.setAttribute(sc.ATTR_GEN_AI_USAGE_INPUT_TOKENS, usage.inputTokens);
       if (usage.outputTokens != null) span.setAttribute(sc.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, usage.outputTokens);
-      if (usage.cacheReadInputTokens != null) span.setAttribute(sc.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, usage.cacheReadInputTokens);
-      if (usage.cacheCreationInputTokens != null) {
+      // The detail counters are left out when zero (absent reads as 0): OpenAI reports them on every call, and
+      // each attribute costs the OTel SDK a validation pass.
+      if (usage.cacheReadInputTokens) span.setAttribute(sc.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, usage.cacheReadInputTokens);
+      if (usage.cacheCreationInputTokens) {
         span.setAttribute(sc.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, usage.cacheCreationInputTokens);
       }
-      if (usage.reasoningOutputTokens != null) {
+      if (usage.reasoningOutputTokens) {
         span.setAttribute(sc.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, usage.reasoningOutputTokens);
       }
     }

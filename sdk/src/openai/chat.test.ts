@@ -131,6 +131,28 @@ describe('chat.completions.create', () => {
     ]);
   });
 
+  it('traces each round of runTools() as its own chat span', async () => {
+    server.enqueue({ toolCalls: [{ id: 'call_r', name: 'get_weather', arguments: { city: 'Rome' } }] }, { text: 'Sunny in Rome.' });
+    const runner = client.chat.completions.runTools({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'Weather in Rome?' }],
+      tools: [
+        {
+          type: 'function',
+          function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } }, function: (args: { city: string }) => `sunny in ${args.city}`, parse: JSON.parse },
+        },
+      ],
+    });
+    expect(await runner.finalContent()).toBe('Sunny in Rome.');
+    const [first, second] = capture.spans();
+    expect(capture.spans()).toHaveLength(2);
+    expect(first!.attributes['gen_ai.response.finish_reasons']).toEqual(['tool_calls']);
+    expect(jsonAttribute(second!, 'gen_ai.input.messages').at(-1)).toEqual({
+      role: 'tool',
+      parts: [{ type: 'tool_call_response', id: 'call_r', response: 'sunny in Rome' }],
+    });
+  });
+
   it('keeps the APIPromise: withResponse() and asResponse() work and the span still ends', async () => {
     const promise = client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] });
     expect(typeof promise.withResponse).toBe('function');
