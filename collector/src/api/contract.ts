@@ -388,6 +388,8 @@ export interface ExperimentConfigSummary {
   latencyP50Ms: number;
   latencyP95Ms: number;
   ttftP50Ms: number | null;
+  /** What grading cost (judge and embedding calls), USD; null when a grading model has no known price. */
+  gradingCostUsd?: number | null;
 }
 
 /** One configuration against the baseline experiment's configuration of the same id (the eval library's `compare`). */

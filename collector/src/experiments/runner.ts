@@ -1,14 +1,28 @@
-// The bridge to the SDK's eval library: it makes the model calls (through the SDK's traced clients) and
-// scores them; this file gives it the collector's keys, prices and a tracer whose spans land in this
-// collector under the experiment's project.
-import * as evalLibrary from '@parallax/sdk';
+// The bridge to the SDK's eval library, which makes the model calls (through the SDK's traced clients, with
+// per-provider concurrency, retries and cancellation) and scores them. This file gives it the collector's
+// keys and base URLs (never the process environment of whoever asked), the project's prices, and a tracer
+// whose spans land in this collector under the experiment's project.
+import { context } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, TracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace';
-import type { DatasetItem, ExperimentComparison, ExperimentConfigSummary, ExperimentModelConfig, ExperimentScorer } from '../api/contract.ts';
+import {
+  compare,
+  runEvaluation,
+  scoreResults,
+  summarise,
+  type CallResult,
+  type EvalItem,
+  type ModelConfig,
+  type PriceFn,
+  type ProviderOptions,
+  type ScorerSpec,
+} from '@parallax/sdk';
+import type { DatasetItem, ExperimentScorer } from '../api/contract.ts';
 import type { IngestBatcher } from '../ingest/batcher.ts';
 import { priceCall } from '../ingest/pricing.ts';
 import type { StoredResult } from '../store/experiments.ts';
-import type { PriceOverrideStore } from '../store/price-overrides.ts';
+import type { PriceOverride, PriceOverrideStore } from '../store/price-overrides.ts';
 import { pricingProvider } from './estimate.ts';
 import type { ProviderEnv } from './providers.ts';
 import type { ExperimentRunner, RunRequest } from './service.ts';
@@ -23,96 +37,108 @@ export interface SdkRunnerDeps {
 export const EXPERIMENT_SERVICE_NAME = 'parallax-experiments';
 
 export function createSdkRunner(deps: SdkRunnerDeps): ExperimentRunner {
-  const library = evalLibrary as unknown as EvalLibrary;
+  // Without a context manager OpenTelemetry cannot carry the active span across awaits: each model call
+  // would start a trace of its own instead of joining its experiment call's (and lose the run's tags).
+  // Registering fails harmlessly when one is already registered.
+  const contextManager = new AsyncLocalStorageContextManager();
+  if (context.setGlobalContextManager(contextManager)) contextManager.enable();
   return {
     async run(request: RunRequest): Promise<void> {
-      const tracerProvider = new TracerProvider({
-        resource: resourceFromAttributes({ 'service.name': EXPERIMENT_SERVICE_NAME, [EXPERIMENT_ATTRIBUTE]: request.experimentId }),
-        spanProcessors: [
-          new BatchSpanProcessor({
-            exporter: new IngestSpanExporter({ ...deps, projectId: request.projectId, experimentId: request.experimentId }),
-            scheduledDelayMillis: 200,
-          }) as SpanProcessor,
-        ],
-      });
       const overrides = await deps.priceOverrides.forProject(request.projectId);
-      try {
-        // One run per provider, each with its own concurrency: a slow or rate-limited provider does not
-        // hold back the others, and no provider gets more than `concurrency` calls at once.
-        const byProvider = new Map<string, ExperimentModelConfig[]>();
-        for (const config of request.configs) byProvider.set(config.provider, [...(byProvider.get(config.provider) ?? []), config]);
-        await Promise.all(
-          [...byProvider.values()].map((configs) =>
-            library.runEvaluation({
-              items: request.items,
-              configs,
-              scorers: request.scorers,
-              repetitions: request.repetitions,
-              concurrency: request.concurrency,
-              timeoutMs: request.timeoutMs,
-              retries: request.retries,
-              signal: request.signal,
-              tracerProvider,
-              env: clientEnv(deps.providers),
-              price: (call: PriceInput) => priceOf(call, overrides),
-              onResult: (result: LibraryResult) => request.onResult(toStored(result)),
-            }),
-          ),
-        );
-      } finally {
-        await tracerProvider.forceFlush().catch(() => undefined);
-        await tracerProvider.shutdown().catch(() => undefined);
-      }
+      await withTracer(deps, request.projectId, request.experimentId, (tracerProvider) =>
+        runEvaluation({
+          items: request.items.map(toEvalItem),
+          configs: request.configs as ModelConfig[],
+          scorers: request.scorers as ScorerSpec[],
+          repetitions: request.repetitions,
+          concurrency: request.concurrency,
+          timeoutMs: request.timeoutMs,
+          retries: { maxRetries: request.retries },
+          signal: request.signal,
+          experimentId: request.experimentId,
+          providers: providerOptions(deps.providers),
+          tracerProvider,
+          price: priceWith(overrides),
+          onResult: (result) => request.onResult(toStored(result)),
+        }),
+      );
     },
-    async rescore(results: StoredResult[], items: DatasetItem[], scorers: ExperimentScorer[]): Promise<StoredResult[]> {
-      const rescored = await library.scoreResults(results.map(toLibrary), items, scorers);
+
+    async rescore(projectId: string, experimentId: string, results: StoredResult[], items: DatasetItem[], scorers: ExperimentScorer[]): Promise<StoredResult[]> {
+      const overrides = await deps.priceOverrides.forProject(projectId);
+      // Only judges and embedding models are called here (and traced with the experiment), never the models under test.
+      const rescored = await withTracer(deps, projectId, experimentId, (tracerProvider) =>
+        scoreResults(results.map(toCallResult), items.map(toEvalItem), scorers as ScorerSpec[], {
+          providers: { ...providerOptions(deps.providers), wrap: { tracerProvider } },
+          price: priceWith(overrides),
+        }),
+      );
       return rescored.map(toStored);
     },
-    summarise: (results) => library.summarise(results.map(toLibrary)),
-    compare: (current, baseline) => library.compare(current.map(toLibrary), baseline.map(toLibrary)),
+
+    summarise: (results) => summarise(results.map(toCallResult)),
+    compare: (current, baseline) => compare(current.map(toCallResult), baseline.map(toCallResult)),
   };
 }
 
-interface PriceInput {
-  provider: ExperimentModelConfig['provider'];
-  model: string;
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadTokens?: number;
-  cacheWriteTokens?: number;
+/** Runs `work` with a tracer provider whose spans go to this collector; every span is stored before it returns. */
+async function withTracer<T>(deps: SdkRunnerDeps, projectId: string, experimentId: string, work: (provider: TracerProvider) => Promise<T>): Promise<T> {
+  const tracerProvider = new TracerProvider({
+    resource: resourceFromAttributes({ 'service.name': EXPERIMENT_SERVICE_NAME, [EXPERIMENT_ATTRIBUTE]: experimentId }),
+    spanProcessors: [
+      new BatchSpanProcessor({
+        exporter: new IngestSpanExporter({ batcher: deps.batcher, priceOverrides: deps.priceOverrides, projectId, experimentId }),
+        scheduledDelayMillis: 200,
+      }) as SpanProcessor,
+    ],
+  });
+  try {
+    return await work(tracerProvider);
+  } finally {
+    await tracerProvider.shutdown().catch((error: Error) => console.error(`parallax collector: experiment ${experimentId}: spans not stored: ${error.message}`));
+  }
 }
 
-type LibraryResult = Omit<StoredResult, 'scores'> & { scores: Array<StoredResult['scores'][number]> };
-
-interface EvalLibrary {
-  runEvaluation(options: Record<string, unknown>): Promise<unknown>;
-  scoreResults(results: LibraryResult[], items: DatasetItem[], scorers: ExperimentScorer[]): Promise<LibraryResult[]>;
-  summarise(results: LibraryResult[]): ExperimentConfigSummary[];
-  compare(current: LibraryResult[], baseline: LibraryResult[]): ExperimentComparison[];
+/** Keys and base URLs from the collector's settings only: `env: {}` keeps the library off process.env. */
+function providerOptions(providers: ProviderEnv): ProviderOptions {
+  const apiKeys: ProviderOptions['apiKeys'] = {};
+  const baseUrls: ProviderOptions['baseUrls'] = {};
+  for (const name of ['openai', 'anthropic', 'gemini'] as const) {
+    if (providers[name].apiKey) apiKeys[name] = providers[name].apiKey;
+    if (providers[name].baseUrl) baseUrls[name] = providers[name].baseUrl;
+  }
+  if (providers.openaiCompatibleApiKey) apiKeys.openai_compatible = providers.openaiCompatibleApiKey;
+  return { apiKeys, baseUrls, env: {} };
 }
 
-function priceOf(call: PriceInput, overrides: Parameters<typeof priceCall>[1]): number | null {
-  const cost = priceCall(
-    {
-      provider: pricingProvider(call.provider),
-      models: [call.model],
-      usage: { inputTokens: call.inputTokens, outputTokens: call.outputTokens, cacheReadTokens: call.cacheReadTokens ?? 0, cacheWriteTokens: call.cacheWriteTokens ?? 0 },
-      at: new Date(),
-      durationMs: 0,
-    },
-    overrides,
-  );
-  return cost?.total ?? null;
+/** The project's prices (overrides, then genai-prices), the same as its stored spans get. */
+function priceWith(overrides: readonly PriceOverride[]): PriceFn {
+  return (call) =>
+    priceCall(
+      {
+        provider: pricingProvider(call.provider),
+        models: [call.model],
+        usage: { inputTokens: call.inputTokens, outputTokens: call.outputTokens, cacheReadTokens: call.cacheReadTokens, cacheWriteTokens: call.cacheWriteTokens },
+        at: new Date(),
+        durationMs: 0,
+      },
+      overrides,
+    )?.total ?? null;
 }
 
-function clientEnv(providers: ProviderEnv) {
-  return providers;
+function toEvalItem(item: DatasetItem): EvalItem {
+  return { id: item.id, input: item.input as EvalItem['input'], expectedOutput: item.expectedOutput, assertions: item.assertions, metadata: item.metadata };
 }
 
-function toStored(result: LibraryResult): StoredResult {
-  return { ...result, scores: result.scores.map((s) => ({ ...s, costUsd: s.costUsd ?? null })) };
+function toStored(result: CallResult): StoredResult {
+  return {
+    ...result,
+    outputMessages: result.outputMessages as StoredResult['outputMessages'],
+    scores: result.scores.map((s) => ({ scorer: s.scorer, value: s.value, pass: s.pass, reason: s.reason, costUsd: s.costUsd ?? null })),
+  };
 }
 
-function toLibrary(result: StoredResult): LibraryResult {
-  return result;
+/** Stored results were CallResults: their output messages are the library's, read back from JSON. */
+function toCallResult(result: StoredResult): CallResult {
+  return { ...result, outputMessages: result.outputMessages as CallResult['outputMessages'] };
 }

@@ -24,7 +24,7 @@ export interface ExperimentRunner {
   /** Calls every configuration on every item; resolves when all calls are done or `signal` aborted them. */
   run(request: RunRequest): Promise<void>;
   /** Scores stored answers again (no calls to the models under test). */
-  rescore(results: StoredResult[], items: DatasetItem[], scorers: ExperimentScorer[]): Promise<StoredResult[]>;
+  rescore(projectId: string, experimentId: string, results: StoredResult[], items: DatasetItem[], scorers: ExperimentScorer[]): Promise<StoredResult[]>;
   summarise(results: StoredResult[]): ExperimentConfigSummary[];
   compare(current: StoredResult[], baseline: StoredResult[]): ExperimentComparison[];
 }
@@ -258,7 +258,7 @@ export class ExperimentService {
       this.#deps.store.results(projectId, id, experiment.scoreVersion),
       this.#deps.datasets.items(projectId, experiment.datasetId, experiment.datasetVersion),
     ]);
-    const rescored = await this.#deps.runner.rescore(results, items, useScorers);
+    const rescored = await this.#deps.runner.rescore(projectId, id, results, items, useScorers);
     const scoreVersion = experiment.scoreVersion + 1;
     await this.#deps.store.addScores(projectId, id, scoreVersion, rescored);
     const next: ExperimentSummary = { ...experiment, scorers: useScorers, scoreVersion };
