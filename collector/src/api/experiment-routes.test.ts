@@ -262,6 +262,36 @@ describe('a running experiment', () => {
     expect(stream).toContain('event: end');
   });
 
+  it('keeps to the concurrency per provider, while providers run side by side', async () => {
+    openai.enqueue({ delayMs: 300 }, { delayMs: 300 });
+    anthropic.enqueue({ text: 'one', delayMs: 300 }, { text: 'two', delayMs: 300 });
+    const started = await collector.send<{ experiment: ExperimentSummary }>('POST', '/api/v1/experiments', {
+      name: 'one at a time per provider',
+      datasetId,
+      configs: THREE_PROVIDERS.slice(0, 2),
+      concurrency: 1,
+    });
+    const id = started.body.experiment.id;
+    await waitFor(id, (e) => e.status === 'completed');
+    const from = new Date(Date.now() - 3600_000).toISOString();
+    const list = await collector.api<TraceListResponse>(`/api/v1/traces?from=${from}&tag=experiment:${id}`);
+    const calls: Array<{ provider: string; start: number; end: number }> = [];
+    for (const summary of list.body.traces) {
+      const detail = await collector.api<TraceResponse>(`/api/v1/traces/${summary.traceId}`);
+      for (const span of detail.body.trace.spans.filter((s) => s.llm)) {
+        calls.push({ provider: span.llm!.provider, start: Number(BigInt(span.startTimeUnixNano) / 1000n), end: Number(BigInt(span.endTimeUnixNano) / 1000n) });
+      }
+    }
+    expect(calls).toHaveLength(4);
+    const overlap = (a: (typeof calls)[number], b: (typeof calls)[number]) => a.start < b.end && b.start < a.end;
+    const anthropicCalls = calls.filter((c) => c.provider === 'anthropic');
+    const openaiCalls = calls.filter((c) => c.provider !== 'anthropic');
+    expect(anthropicCalls).toHaveLength(2);
+    expect(overlap(anthropicCalls[0]!, anthropicCalls[1]!)).toBe(false);
+    expect(overlap(openaiCalls[0]!, openaiCalls[1]!)).toBe(false);
+    expect(openaiCalls.some((o) => anthropicCalls.some((a) => overlap(o, a)))).toBe(true);
+  });
+
   it('is cancelled on request: in-flight calls are aborted and no further calls are made', async () => {
     const items = await collector.api<DatasetResponse>(`/api/v1/datasets/${datasetId}`);
     expect(items.body.items).toHaveLength(2);
