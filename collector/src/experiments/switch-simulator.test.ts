@@ -95,3 +95,19 @@ describe('GET /api/v1/switch-simulator', () => {
     expect(body.error.message).toContain('toModel');
   });
 });
+
+describe('a collector without provider keys', () => {
+  it('refuses to start an experiment, naming the variable to set, and stores nothing', async () => {
+    const dataset = await collector.send<{ dataset: { id: string } }>('POST', '/api/v1/datasets', { name: 'one' });
+    await collector.send('POST', `/api/v1/datasets/${dataset.body.dataset.id}/items`, { items: [{ input: { messages: [{ role: 'user', parts: [{ type: 'text', content: 'hi' }] }] } }] });
+    const { status, body } = await collector.send<ApiError>('POST', '/api/v1/experiments', {
+      name: 'no key',
+      datasetId: dataset.body.dataset.id,
+      configs: [{ id: 'claude', provider: 'anthropic', model: 'claude-haiku-4-5' }],
+    });
+    expect(status).toBe(422);
+    expect(body.error.code).toBe('provider_not_configured');
+    expect(body.error.message).toContain('ANTHROPIC_API_KEY');
+    expect((await collector.api<{ experiments: unknown[] }>('/api/v1/experiments')).body.experiments).toEqual([]);
+  });
+});
