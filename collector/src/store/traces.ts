@@ -1,4 +1,5 @@
 import type { ChatMessage, MessagePart, SpanDetail, TraceSummary } from '../api/contract.ts';
+import type { SpanRow } from '../ingest/normalize.ts';
 import type { Storage } from './clickhouse.ts';
 import { clickhouseParamTime, type SpanFilter } from './filters.ts';
 import { select } from './queries.ts';
@@ -128,41 +129,11 @@ export async function listTraces(storage: Storage, query: TraceQuery): Promise<{
   return { traces: page.map(({ sortValue: _, ...row }) => ({ ...row, startTime: isoMillis(row.startTime) })), next };
 }
 
-interface SpanRowOut {
-  trace_id: string;
-  span_id: string;
-  parent_span_id: string;
-  name: string;
-  kind: string;
-  start_time: string;
-  end_time: string;
+/** A stored span as read back: the inserted row, plus exact nanosecond times as strings. */
+interface SpanRowOut extends Omit<SpanRow, 'project_id' | 'status_code'> {
+  status_code: SpanDetail['statusCode'];
   start_ns: string;
   end_ns: string;
-  duration_ms: number;
-  status_code: SpanDetail['statusCode'];
-  status_message: string;
-  service_name: string;
-  resource_attributes: Record<string, string>;
-  attributes: Record<string, string>;
-  events: string;
-  operation: string;
-  provider: string;
-  request_model: string;
-  response_model: string;
-  input_tokens: number;
-  output_tokens: number;
-  cache_read_tokens: number;
-  cache_write_tokens: number;
-  reasoning_tokens: number;
-  cost_total: number | null;
-  cost_input: number | null;
-  cost_output: number | null;
-  finish_reasons: string[];
-  ttft_ms: number | null;
-  input_messages: string;
-  output_messages: string;
-  system_instructions: string;
-  tool_definitions: string;
 }
 
 export async function getTrace(storage: Storage, projectId: string, traceId: string): Promise<SpanDetail[]> {
