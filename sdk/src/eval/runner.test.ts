@@ -304,14 +304,14 @@ describe('retries, timeouts and cancellation', () => {
   it('stops a call that exceeds timeoutMs, a slow answer or a stalled stream, and records it as timed out', async () => {
     openai.enqueue({ text: 'late', delayMs: 20_000 }, { text: 'stalls', stallAfterEvents: 2 });
     anthropic.enqueue({ text: 'never finishes', stallAfterEvents: 2 });
-    const results = await runEvaluation({ items: [item('a', 'x'), item('b', 'y')], configs: [GPT, CLAUDE], concurrency: 1, caller, price: flatPrice, timeoutMs: 300, scorers: [{ type: 'contains', value: 'late' }] });
+    const results = await runEvaluation({ items: [item('a', 'x'), item('b', 'y')], configs: [GPT, CLAUDE], concurrency: 1, caller, price: flatPrice, timeoutMs: 2000, scorers: [{ type: 'contains', value: 'late' }] });
     expect(results.map((r) => [r.itemId, r.configId, r.error])).toEqual([
-      ['a', 'gpt', 'timed out after 300 ms'],
-      ['a', 'claude', 'timed out after 300 ms'],
-      ['b', 'gpt', 'timed out after 300 ms'],
+      ['a', 'gpt', 'timed out after 2000 ms'],
+      ['a', 'claude', 'timed out after 2000 ms'],
+      ['b', 'gpt', 'timed out after 2000 ms'],
       ['b', 'claude', null],
     ]);
-    expect(results[0]!.scores).toEqual([{ scorer: 'contains', value: 0, pass: false, reason: 'no answer: timed out after 300 ms' }]);
+    expect(results[0]!.scores).toEqual([{ scorer: 'contains', value: 0, pass: false, reason: 'no answer: timed out after 2000 ms' }]);
     // A timeout is not retried: one request per call.
     expect(openai.requests).toHaveLength(2);
     expect(anthropic.requests).toHaveLength(2);
