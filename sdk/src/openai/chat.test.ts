@@ -139,7 +139,13 @@ describe('chat.completions.create', () => {
       tools: [
         {
           type: 'function',
-          function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } }, function: (args: { city: string }) => `sunny in ${args.city}`, parse: JSON.parse },
+          function: {
+            name: 'get_weather',
+            description: 'Weather',
+            parameters: { type: 'object', properties: { city: { type: 'string' } } },
+            function: (args: { city: string }) => `sunny in ${args.city}`,
+            parse: JSON.parse,
+          },
         },
       ],
     });
