@@ -1,7 +1,7 @@
 // One retry policy for every provider (their SDKs' own retries are off): 429, 408/409, 5xx and network failures
 // are retried, waiting what the provider asked for (Retry-After) or an exponential backoff with jitter, never
 // longer than the cap. A wait is cut short by cancellation.
-import type { ModelCallResult } from './providers.ts';
+import type { ModelCallResult, ModelError } from './providers.ts';
 
 export interface RetryPolicy {
   /** Retries after the first attempt. Default 3. */
@@ -19,21 +19,32 @@ export interface RetriedCall {
 }
 
 export async function callWithRetries(attempt: () => Promise<ModelCallResult>, policy: RetryPolicy = {}, signal?: AbortSignal): Promise<RetriedCall> {
+  const { value, attempts } = await withRetries(attempt, (result) => result.error, policy, signal);
+  return { result: value, attempts };
+}
+
+/** Retries `attempt` while `errorOf` finds a retryable error in what it returned. */
+export async function withRetries<T>(
+  attempt: () => Promise<T>,
+  errorOf: (value: T) => ModelError | null,
+  policy: RetryPolicy = {},
+  signal?: AbortSignal,
+): Promise<{ value: T; attempts: number }> {
   const maxRetries = policy.maxRetries ?? 3;
   const base = policy.baseDelayMs ?? 1000;
   const cap = policy.maxDelayMs ?? 30_000;
   let attempts = 0;
   for (;;) {
-    const result = await attempt();
+    const value = await attempt();
     attempts++;
-    const error = result.error;
-    if (!error || !error.retryable || attempts > maxRetries || signal?.aborted) return { result, attempts };
+    const error = errorOf(value);
+    if (!error || !error.retryable || attempts > maxRetries || signal?.aborted) return { value, attempts };
     const wait = error.retryAfterMs ?? backoff(base, attempts - 1, cap);
     if (wait > cap) {
       error.message += ` (the provider asked to wait ${Math.round(wait / 1000)} s, more than the ${Math.round(cap / 1000)} s cap; not retried)`;
-      return { result, attempts };
+      return { value, attempts };
     }
-    if (!(await sleep(wait, signal))) return { result, attempts };
+    if (!(await sleep(wait, signal))) return { value, attempts };
   }
 }
 

@@ -143,6 +143,20 @@ describe('runEvaluation across providers', () => {
     expect(new Set(results.map((r) => r.traceId)).size).toBe(3);
   });
 
+  it('sends the spans to the tracerProvider it is given, for callers that do not use init()', async () => {
+    const own = captureSpans();
+    const results = await runEvaluation({
+      items: [item('q1', 'Hi')],
+      configs: [GPT],
+      tracerProvider: own.tracerProvider,
+      providers: { apiKeys: { openai: 'sk-test' }, baseUrls: { openai: openai.url }, env: {} },
+      price: flatPrice,
+    });
+    expect(own.spans().map((s) => s.name).sort()).toEqual(['chat gpt-4o-mini', 'experiment gpt']);
+    expect(own.spans().every((s) => s.spanContext().traceId === results[0]!.traceId)).toBe(true);
+    expect(capture.spans()).toHaveLength(0);
+  });
+
   it('sends tools, the JSON output format and a system-prompt override the way each provider takes them', async () => {
     const schema = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] };
     const withTools: EvalItem = {

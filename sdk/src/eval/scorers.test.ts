@@ -219,6 +219,20 @@ describe('semantic similarity', () => {
     expect(openai.lastRequest()).toMatchObject({ path: '/v1/embeddings', body: { model: 'text-embedding-3-small', input: ['Yes, 30 days.', 'Yes, refunds are accepted within 30 days.'] } });
   });
 
+  it('retries a rate-limited embedding request, and fails the score with the provider’s message on a 400', async () => {
+    openai.enqueue(
+      { status: 429, error: { message: 'Rate limit', type: 'requests' }, headers: { 'retry-after-ms': '20' } },
+      { embeddings: [[1, 0], [1, 0]] },
+      { status: 400, error: { message: "This model's maximum context length is 8192 tokens", type: 'invalid_request_error' } },
+    );
+    const spec: Scorer = { type: 'semantic_similarity', provider: 'openai', model: 'text-embedding-3-small', threshold: 0.9 };
+    const [retried] = await score([spec], answer('Yes.'));
+    expect(retried).toMatchObject({ pass: true, value: 1 });
+    const [refused] = await score([spec], answer('Yes.'));
+    expect(refused).toMatchObject({ pass: false, reason: "embedding with openai:text-embedding-3-small failed: HTTP 400: 400 This model's maximum context length is 8192 tokens" });
+    expect(openai.requests).toHaveLength(3);
+  });
+
   it('uses Gemini embeddings through @google/genai', async () => {
     // cos((1,1,0,0), (1,0,0,0)) = 1 / (√2 · 1) ≈ 0.7071 < 0.8.
     gemini.enqueue({ embeddings: [[1, 1, 0, 0], [1, 0, 0, 0]] });

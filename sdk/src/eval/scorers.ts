@@ -6,7 +6,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { MessagePart } from '../adapters/messages.ts';
 import { defaultPrice, priceOf } from './pricing.ts';
 import { ConfigProblem, createModelCaller, ModelCallError, type ModelCaller, type ProviderOptions } from './providers.ts';
-import { callWithRetries, type RetryPolicy } from './retry.ts';
+import { callWithRetries, withRetries, type RetryPolicy } from './retry.ts';
 import type { Assertion, CallResult, EvalItem, ModelConfig, PriceFn, Score, ScorerSpec } from './types.ts';
 
 /** What a scorer sees. */
@@ -302,17 +302,29 @@ function compileSchema(schema: Record<string, unknown>): ValidateFunction {
 async function similarity(spec: Extract<ScorerSpec, { type: 'semantic_similarity' }>, ctx: ScoreContext, options: Resolved): Promise<Score> {
   if (ctx.expectedOutput === null) return score(spec.type, false, 'the item has no expected output to compare with');
   if (!ctx.output.trim()) return score(spec.type, false, 'the answer has no text to compare');
-  let embedded;
-  try {
-    embedded = await options.caller.embed(spec.provider, spec.model, [ctx.output, ctx.expectedOutput], {
-      ...(spec.baseUrl ? { baseUrl: spec.baseUrl } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
-      ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
-    });
-  } catch (error) {
-    if (error instanceof ModelCallError || error instanceof ConfigProblem) return score(spec.type, false, error.message);
-    throw error;
-  }
+  const texts = [ctx.output, ctx.expectedOutput];
+  const { value: attempt } = await withRetries(
+    async () => {
+      try {
+        return {
+          embedded: await options.caller.embed(spec.provider, spec.model, texts, {
+            ...(spec.baseUrl ? { baseUrl: spec.baseUrl } : {}),
+            ...(options.signal ? { signal: options.signal } : {}),
+            ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+          }),
+          failure: null,
+        };
+      } catch (error) {
+        if (error instanceof ModelCallError || error instanceof ConfigProblem) return { embedded: null, failure: error };
+        throw error;
+      }
+    },
+    (a) => (a.failure instanceof ModelCallError ? a.failure.detail : null),
+    options.retries,
+    options.signal,
+  );
+  if (!attempt.embedded) return score(spec.type, false, attempt.failure!.message);
+  const embedded = attempt.embedded;
   const [a, b] = embedded.vectors;
   if (!a || !b) return score(spec.type, false, `${spec.provider}:${spec.model} returned ${embedded.vectors.length} embeddings for 2 texts`);
   const cosine = cosineSimilarity(a, b);
