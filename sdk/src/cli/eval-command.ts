@@ -82,7 +82,10 @@ export async function evalCommand(argv: string[], io: Io, signal?: AbortSignal):
     if (tracing) await shutdown();
     return usageFailure(error, io);
   }
-  if (tracing) await shutdown();
+  if (tracing) {
+    io.stderr(`parallax eval: sending the traces to ${collector} (experiment ${experimentId})\n`);
+    await shutdown();
+  }
 
   const summaries = summarise(results);
   const comparisons = baseline ? compare(results, baseline) : null;
@@ -103,7 +106,7 @@ export async function evalCommand(argv: string[], io: Io, signal?: AbortSignal):
   }
 
   if (signal?.aborted) {
-    io.stderr(`parallax eval: interrupted; ${results.length} calls finished and reported\n`);
+    io.stderr(`parallax eval: interrupted; ${results.length} ${results.length === 1 ? 'call' : 'calls'} finished and reported\n`);
     return EXIT_INTERRUPTED;
   }
   const failures = gateFailures(report);

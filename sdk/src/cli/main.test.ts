@@ -202,6 +202,25 @@ describe('parallax eval', () => {
     expect(openai.requests.length + anthropic.requests.length + gemini.requests.length).toBe(0);
   });
 
+  it('on Ctrl-C stops, aborts the call in flight and still writes the reports for what finished', async () => {
+    openai.enqueue({ text: 'Within 30 days.' }, { text: 'stuck', stallAfterEvents: 1 });
+    const child = spawn(process.execPath, [MAIN, 'eval', '--dataset', dataset(THREE_ITEMS), '--config', 'openai:gpt-4o-mini', '--concurrency', '1', '--junit', 'out.xml'], { env: env(), cwd: dir });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const waitForSecondRequest = setInterval(() => {
+      if (openai.requests.length === 2) {
+        clearInterval(waitForSecondRequest);
+        child.kill('SIGINT');
+      }
+    }, 10);
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(130);
+    expect(stderr).toContain('interrupted; 1 call finished and reported');
+    const junit = readJunit(join(dir, 'out.xml'));
+    expect(junit).toMatchObject({ tests: '1', failures: '0', errors: '0' });
+    expect(openai.requests).toHaveLength(2);
+  });
+
   it('runs repetitions and a judge scorer from the command line', async () => {
     openai.enqueue({ text: 'Refunds within 30 days.' }, { text: 'Refunds within 30 days, sorry.' });
     anthropic.enqueue({ text: '```json\n{"score": 1, "pass": true, "reason": "Right."}\n```' }, { text: 'Verdict: {"score": 0.2, "pass": false, "reason": "Apologises needlessly."}' });

@@ -17,7 +17,7 @@ import type { EvalItem, ModelConfig, ProviderName, TokenUsage } from './types.ts
 
 /** Where keys and base URLs come from. Tests pass them; the CLI leaves them to the environment. */
 export interface ProviderOptions {
-  /** Keys by provider. Default: OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY, OPENAI_COMPATIBLE_API_KEY (optional). */
+  /** Keys by provider. Default: OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY (or GOOGLE_API_KEY), OPENAI_COMPATIBLE_API_KEY (optional). */
   apiKeys?: Partial<Record<ProviderName, string>>;
   /** Base URLs by provider, under a config's own `baseUrl`. Default: OPENAI_BASE_URL, ANTHROPIC_BASE_URL, GEMINI_BASE_URL. */
   baseUrls?: Partial<Record<ProviderName, string>>;
@@ -98,7 +98,8 @@ export function createModelCaller(options: ProviderOptions = {}): ModelCaller {
   const env = options.env ?? process.env;
   const clients = new Map<string, Promise<unknown>>();
 
-  const keyFor = (provider: ProviderName): string | undefined => options.apiKeys?.[provider] ?? env[KEY_ENV[provider]] ?? undefined;
+  const keyFor = (provider: ProviderName): string | undefined =>
+    options.apiKeys?.[provider] ?? (env[KEY_ENV[provider]] || (provider === 'gemini' ? env.GOOGLE_API_KEY : undefined) || undefined);
   const baseUrlFor = (provider: ProviderName, own?: string): string | undefined =>
     own ?? options.baseUrls?.[provider] ?? (env[BASE_URL_ENV[provider]] || undefined);
 
