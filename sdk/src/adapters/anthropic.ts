@@ -14,34 +14,10 @@ import type {
   TextBlockParam,
   ToolUnion,
 } from '@anthropic-ai/sdk/resources/messages';
-import type { ChatMessage, MessagePart, OutputMessage, SystemInstructions, ToolDefinition } from './messages.ts';
+import type { ChatMessage, GenAIRequest, MessagePart, OutputMessage, ReplayInput, SystemInstructions, ToolDefinition } from './messages.ts';
 
-export interface GenAIRequest {
-  systemInstructions: SystemInstructions;
-  inputMessages: ChatMessage[];
-  toolDefinitions: ToolDefinition[];
-}
-
-/** Provider-neutral generation settings for a replay; each adapter maps what its provider supports. */
-export interface ReplayParams {
-  maxTokens?: number;
-  temperature?: number;
-  topP?: number;
-  topK?: number;
-  stopSequences?: string[];
-  seed?: number;
-  frequencyPenalty?: number;
-  presencePenalty?: number;
-  /** `json` asks for JSON output; with `jsonSchema`, output in that schema. */
-  outputType?: 'text' | 'json';
-  jsonSchema?: Record<string, unknown>;
-}
-
-export interface ReplayInput extends Partial<GenAIRequest> {
-  inputMessages: ChatMessage[];
-  model: string;
-  params?: ReplayParams;
-}
+// The replay types moved to messages.ts (they are every adapter's); kept here for code that imported them from this file.
+export type { GenAIRequest, ReplayInput, ReplayParams } from './messages.ts';
 
 /** Anthropic requires max_tokens; this is what a replay asks for when the stored call did not say. */
 export const DEFAULT_REPLAY_MAX_TOKENS = 4096;

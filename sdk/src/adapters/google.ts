@@ -6,8 +6,7 @@
 // Gemini-only data a replay on Gemini needs travels in extra fields of the parts: `thought_signature` (Gemini
 // rejects function calls replayed without it on thinking models) and `name` on tool responses (a
 // `functionResponse` must name its function).
-import type { ChatMessage, MessagePart, OutputMessage, SystemInstructions, ToolDefinition } from './messages.ts';
-import type { GenAIRequest, ReplayInput } from './anthropic.ts';
+import type { ChatMessage, GenAIRequest, MessagePart, OutputMessage, ReplayInput, SystemInstructions, ToolDefinition } from './messages.ts';
 
 /** A part on the wire: exactly one data field (`text`, `inlineData`, `functionCall`, …) plus flags. */
 export type GeminiPart = Record<string, unknown>;

@@ -100,3 +100,33 @@ export interface GenAIConversation {
   messages: ChatMessage[];
   tools: ToolDefinition[];
 }
+
+// Replay: what every adapter's toGenAI() returns and fromGenAI() takes.
+
+/** A request as GenAI messages: what toGenAI() returns. */
+export interface GenAIRequest {
+  systemInstructions: SystemInstructions;
+  inputMessages: ChatMessage[];
+  toolDefinitions: ToolDefinition[];
+}
+
+/** Provider-neutral generation settings for a replay; each adapter maps what its provider supports. */
+export interface ReplayParams {
+  maxTokens?: number;
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  stopSequences?: string[];
+  seed?: number;
+  frequencyPenalty?: number;
+  presencePenalty?: number;
+  /** `json` asks for JSON output; with `jsonSchema`, output in that schema. */
+  outputType?: 'text' | 'json';
+  jsonSchema?: Record<string, unknown>;
+}
+
+export interface ReplayInput extends Partial<GenAIRequest> {
+  inputMessages: ChatMessage[];
+  model: string;
+  params?: ReplayParams;
+}

@@ -13,12 +13,13 @@ import type {
   ChatCompletionUserMessageParam,
 } from 'openai/resources/chat/completions';
 import type { Response as OpenAIResponse, ResponseCreateParams, ResponseInputItem } from 'openai/resources/responses/responses';
-import type { GenAIRequest, ReplayInput } from './anthropic.ts';
 import type {
   ChatMessage,
   GenAIConversation,
+  GenAIRequest,
   MessagePart,
   OutputMessage,
+  ReplayInput,
   SystemInstructions,
   ToolCallRequestPart,
   ToolDefinition,
