@@ -52,7 +52,8 @@ Scoring (an item's own assertions are always scored)
                                json_schema=<schema.json> | length=<min>..<max> | max_length=<n> |
                                latency=<ms> | cost=<usd> |
                                similarity=<provider>:<model>[@baseUrl][,threshold=0.8] |
-                               judge=<provider>:<model>[@baseUrl][,threshold=<0..1>][,rubric=<text…>]
+                               judge=<provider>:<model>[@baseUrl][,threshold=<0..1>][,<param>=<value>…]
+                                 [,rubric=<text…>]  (rubric= last: it takes the rest)
   --scorers <file.json>        a JSON array of scorer specs (the library's ScorerSpec shapes)
   --judge <provider>:<model>   grades items' rubric assertions (default: the first judge scorer's model)
 
@@ -239,8 +240,10 @@ export function parseScorerSpec(spec: string): ScorerSpec {
       const out: Extract<ScorerSpec, { type: 'llm_judge' }> = { type: 'llm_judge', judge };
       for (const option of options) {
         const [key, val] = option.split('=');
-        if (key?.trim() === 'threshold') out.threshold = fraction(val ?? '', `--scorer ${spec} threshold`);
-        else throw new UsageError(`--scorer ${spec}: unknown option "${option}" (judge takes threshold=<0..1> and rubric=<text>)`);
+        const name = key?.trim() ?? '';
+        if (name === 'threshold') out.threshold = fraction(val ?? '', `--scorer ${spec} threshold`);
+        else if (name && val !== undefined) judge.params = { ...judge.params, [name]: jsonOrString(val) };
+        else throw new UsageError(`--scorer ${spec}: "${option}" is not key=value (judge takes threshold=, rubric= and request parameters such as temperature=0)`);
       }
       if (rubric !== undefined) out.rubric = rubric;
       return out;

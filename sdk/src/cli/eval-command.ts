@@ -105,6 +105,16 @@ export async function evalCommand(argv: string[], io: Io, signal?: AbortSignal):
     return EXIT_USAGE;
   }
 
+  // A configuration none of whose calls answered was not evaluated at all (a wrong key, an unknown model, a
+  // provider down): that is a configuration problem, not a quality result.
+  const unusable = summaries.filter((s) => s.calls > 0 && s.errors === s.calls);
+  if (unusable.length && !signal?.aborted) {
+    for (const s of unusable) {
+      const first = results.find((r) => r.configId === s.configId && r.error);
+      io.stderr(`parallax eval: config ${s.configId}: every call failed (first: ${first?.error}); check its key, model name and base URL\n`);
+    }
+    return EXIT_USAGE;
+  }
   if (signal?.aborted) {
     io.stderr(`parallax eval: interrupted; ${results.length} ${results.length === 1 ? 'call' : 'calls'} finished and reported\n`);
     return EXIT_INTERRUPTED;

@@ -202,6 +202,17 @@ describe('parallax eval', () => {
     expect(openai.requests.length + anthropic.requests.length + gemini.requests.length).toBe(0);
   });
 
+  it('exits 2 when every call of a configuration failed (a wrong key), after writing the reports', async () => {
+    const unauthorized = { status: 401, error: { type: 'authentication_error', message: 'invalid x-api-key' } };
+    anthropic.enqueue(unauthorized, unauthorized, unauthorized);
+    const run = await parallax(['eval', '--dataset', dataset(THREE_ITEMS), '--config', 'openai:gpt-4o-mini', '--config', 'anthropic:claude-haiku-4-5', '--junit', 'out.xml']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('config anthropic:claude-haiku-4-5: every call failed (first: HTTP 401: 401 invalid x-api-key); check its key, model name and base URL');
+    // A 401 is not retried.
+    expect(anthropic.requests).toHaveLength(3);
+    expect(readJunit(join(dir, 'out.xml')).testsuite[1]).toMatchObject({ name: 'anthropic:claude-haiku-4-5', tests: '3', errors: '3' });
+  });
+
   it('on Ctrl-C stops, aborts the call in flight and still writes the reports for what finished', async () => {
     openai.enqueue({ text: 'Within 30 days.' }, { text: 'stuck', stallAfterEvents: 1 });
     const child = spawn(process.execPath, [MAIN, 'eval', '--dataset', dataset(THREE_ITEMS), '--config', 'openai:gpt-4o-mini', '--concurrency', '1', '--junit', 'out.xml'], { env: env(), cwd: dir });
@@ -226,7 +237,7 @@ describe('parallax eval', () => {
     anthropic.enqueue({ text: '```json\n{"score": 1, "pass": true, "reason": "Right."}\n```' }, { text: 'Verdict: {"score": 0.2, "pass": false, "reason": "Apologises needlessly."}' });
     const run = await parallax([
       'eval', '--dataset', dataset([THREE_ITEMS[0]]), '--config', 'openai:gpt-4o-mini', '--repetitions', '2', '--concurrency', '1',
-      '--scorer', 'judge=anthropic:claude-haiku-4-5,threshold=0.5,rubric=Correct, and no apologies', '--junit', 'out.xml',
+      '--scorer', 'judge=anthropic:claude-haiku-4-5,threshold=0.5,max_tokens=300,rubric=Correct, and no apologies', '--junit', 'out.xml',
     ]);
     expect(run.code).toBe(0);
     const [suite] = readJunit(join(dir, 'out.xml')).testsuite;
@@ -234,5 +245,6 @@ describe('parallax eval', () => {
     expect(suite.testcase[1].failure.message).toBe('llm_judge: judge anthropic:claude-haiku-4-5: Apologises needlessly. (score 0.2)');
     const judgePrompt = (anthropic.requests[0]!.body as any).messages[0].content[0].text as string;
     expect(judgePrompt).toContain('## Rubric\n\nCorrect, and no apologies');
+    expect((anthropic.requests[0]!.body as any).max_tokens).toBe(300);
   });
 });

@@ -3,7 +3,7 @@
 // adapters (GenAI messages → each provider's request), the response is streamed so time to first token is
 // real, and failures come back as values the runner can decide to retry. The SDKs' own retries are off: the
 // runner retries, once, with one policy for every provider.
-import type { OutputMessage, MessagePart } from '../adapters/messages.ts';
+import type { MessagePart, OutputMessage, ToolDefinition } from '../adapters/messages.ts';
 import type { ReplayParams } from '../adapters/anthropic.ts';
 import { fromGenAI as anthropicRequest } from '../adapters/anthropic.ts';
 import { fromGenAI as geminiRequest, toGoogleGenAIParams } from '../adapters/google.ts';
@@ -108,9 +108,11 @@ export function createModelCaller(options: ProviderOptions = {}): ModelCaller {
       return `config ${config.id}: unknown provider "${String(config.provider)}" (use one of ${PROVIDERS.join(', ')})`;
     }
     if (config.provider === 'openai_compatible') {
-      return baseUrlFor('openai_compatible', config.baseUrl) ? null : `config ${config.id}: an openai_compatible model needs a base URL (model@http://host/v1, or OPENAI_BASE_URL)`;
+      if (!baseUrlFor('openai_compatible', config.baseUrl)) return `config ${config.id}: an openai_compatible model needs a base URL (model@http://host/v1, or OPENAI_BASE_URL)`;
+      return installed('openai_compatible') ? null : `config ${config.id}: calling an OpenAI-compatible server needs the openai package: npm install openai`;
     }
-    return keyFor(config.provider) ? null : `config ${config.id}: set ${KEY_ENV[config.provider]} to call ${config.provider}`;
+    if (!keyFor(config.provider)) return `config ${config.id}: set ${KEY_ENV[config.provider]} to call ${config.provider}`;
+    return installed(config.provider) ? null : `config ${config.id}: calling ${config.provider} needs the ${PACKAGE_OF[config.provider]} package: npm install ${PACKAGE_OF[config.provider]}`;
   }
 
   function client<T>(provider: ProviderName, baseUrl: string | undefined): Promise<T> {
@@ -233,6 +235,16 @@ const PACKAGE_OF: Record<ProviderName, string> = {
   gemini: '@google/genai',
 };
 
+/** Whether the provider's SDK can be imported (they are optional peer dependencies). */
+function installed(provider: ProviderName): boolean {
+  try {
+    import.meta.resolve(PACKAGE_OF[provider]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function makeClient(provider: ProviderName, apiKey: string | undefined, baseUrl: string | undefined, wrapOptions: WrapOptions | undefined): Promise<unknown> {
   let made: unknown;
   try {
@@ -261,7 +273,7 @@ async function makeClient(provider: ProviderName, apiKey: string | undefined, ba
 interface Conversation {
   systemInstructions: MessagePart[];
   messages: ModelInput['messages'];
-  tools: import('../adapters/messages.ts').ToolDefinition[];
+  tools: ToolDefinition[];
 }
 
 function conversationOf(input: ModelInput, systemPrompt: string | undefined): Conversation {
@@ -316,7 +328,11 @@ export function replayParams(itemParams: Record<string, unknown> | null | undefi
       if (value === undefined || value === null) continue;
       const alias = PARAM_ALIASES[key];
       if (alias === 'stopSequences') replay.stopSequences = Array.isArray(value) ? value.map(String) : [String(value)];
-      else if (alias) (replay as Record<string, unknown>)[alias] = Number(value);
+      else if (alias) {
+        const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+        if (!Number.isFinite(n)) throw new ConfigProblem(`parameter ${key}=${JSON.stringify(value)} is not a number`);
+        (replay as Record<string, unknown>)[alias] = n;
+      }
       else if (key === 'output_type' || key === 'outputType') replay.outputType = value === 'json' ? 'json' : 'text';
       else if (key === 'json_schema' || key === 'jsonSchema' || key === 'responseJsonSchema' || key === 'responseSchema') {
         replay.outputType = 'json';

@@ -6,7 +6,7 @@ import { context, SpanKind, SpanStatusCode, trace, type TracerProvider } from '@
 import { contextAttributes, withContext } from '../context.ts';
 import { getTracer } from '../instrument/tracer.ts';
 import { defaultPrice, priceOf } from './pricing.ts';
-import { ConfigProblem, createModelCaller, type ModelCaller, type ProviderOptions } from './providers.ts';
+import { ConfigProblem, createModelCaller, replayParams, type ModelCaller, type ProviderOptions } from './providers.ts';
 import { callWithRetries, type RetryPolicy } from './retry.ts';
 import { scoreCall, scorerProblems, type Scorer } from './scorers.ts';
 import type { CallResult, EvalItem, ModelConfig, PriceFn, RunProgress } from './types.ts';
@@ -124,6 +124,11 @@ function runProblems(options: RunOptions, caller: ModelCaller, repetitions: numb
     ids.add(config.id);
     const problem = caller.problem(config);
     if (problem) problems.push(problem);
+    try {
+      replayParams(undefined, config.params);
+    } catch (error) {
+      problems.push(`config ${config.id}: ${(error as Error).message}`);
+    }
   }
   const itemIds = new Set<string>();
   for (const item of options.items) {

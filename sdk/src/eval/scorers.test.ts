@@ -171,10 +171,10 @@ describe('LLM judge', () => {
 
   it('reads a verdict an OpenAI judge wraps in prose, and applies the threshold over the judge’s own pass', async () => {
     openai.enqueue({ text: 'I would rate this {"score": 0.6, "pass": true, "reason": "Mostly right, vague on the window."} overall.', usage: { input_tokens: 200, output_tokens: 30 } });
-    const judge: ModelConfig = { id: 'j', provider: 'openai', model: 'gpt-4o-mini' };
+    const judge: ModelConfig = { id: 'j', provider: 'openai', model: 'gpt-4o-mini', params: { temperature: 0 } };
     const [verdict] = await score([{ type: 'llm_judge', judge, threshold: 0.7 }], answer('Probably yes.'));
     expect(verdict).toMatchObject({ value: 0.6, pass: false, reason: 'judge openai:gpt-4o-mini: Mostly right, vague on the window. (score 0.6)' });
-    expect(openai.lastRequest().body).toMatchObject({ temperature: 0, stream: true });
+    expect(openai.lastRequest().body).toMatchObject({ model: 'gpt-4o-mini', stream: true, temperature: 0 });
   });
 
   it('reads a Gemini judge’s JSON after its thought parts', async () => {

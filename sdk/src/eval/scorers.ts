@@ -360,7 +360,8 @@ const JUDGE_SYSTEM = [
 const DEFAULT_RUBRIC = 'The answer responds correctly and completely to the last user message, and agrees with the expected answer when one is given.';
 
 async function judge(spec: Extract<ScorerSpec, { type: 'llm_judge' }>, ctx: ScoreContext, options: Resolved): Promise<Score> {
-  const judgeConfig: ModelConfig = { ...spec.judge, params: { temperature: 0, max_tokens: 1024, ...spec.judge.params } };
+  // No default sampling parameters: reasoning models refuse temperature 0, and a token cap can starve their answer.
+  const judgeConfig: ModelConfig = spec.judge;
   const prompt = [
     '## Conversation',
     renderConversation(ctx.item),
