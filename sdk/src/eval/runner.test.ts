@@ -195,6 +195,51 @@ describe('runEvaluation across providers', () => {
     expect(generate.generationConfig).toMatchObject({ responseMimeType: 'application/json', responseJsonSchema: schema });
   });
 
+  it('replays a conversation with a tool call and its result in a form each provider accepts', async () => {
+    const toolTurns: EvalItem = {
+      id: 'tools',
+      input: {
+        messages: [
+          { role: 'user', parts: [{ type: 'text', content: 'Weather in Paris?' }] },
+          { role: 'assistant', parts: [{ type: 'tool_call', id: 'call_9', name: 'get_weather', arguments: { city: 'Paris' } }] },
+          { role: 'tool', parts: [{ type: 'tool_call_response', id: 'call_9', response: '{"temp": 21}' }] },
+        ],
+        toolDefinitions: [{ type: 'function', name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } }],
+      },
+      expectedOutput: null,
+      assertions: [],
+    };
+    openai.enqueue({ text: '21 °C' });
+    anthropic.enqueue({ text: '21 °C' });
+    gemini.enqueue({ text: '21 °C' });
+    // The stand-ins refuse what the APIs refuse (an unpaired tool result, a function response out of turn): a
+    // wrong replay would be an HTTP 400 here.
+    const results = await runEvaluation({ items: [toolTurns], configs: [GPT, CLAUDE, GEMINI], caller, price: flatPrice });
+    expect(results.map((r) => [r.output, r.error])).toEqual([
+      ['21 °C', null],
+      ['21 °C', null],
+      ['21 °C', null],
+    ]);
+    expect(openai.lastRequest().body.messages.slice(1)).toEqual([
+      { role: 'assistant', content: null, tool_calls: [{ id: 'call_9', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
+      { role: 'tool', tool_call_id: 'call_9', content: '{"temp": 21}' },
+    ]);
+    expect((anthropic.requests[0]!.body as any).messages[2]).toEqual({ role: 'user', content: [{ type: 'tool_result', tool_use_id: 'call_9', content: '{"temp": 21}' }] });
+    expect((gemini.requests[0]!.body as any).contents[2]).toEqual({ role: 'user', parts: [{ functionResponse: { id: 'call_9', name: 'get_weather', response: { temp: 21 } } }] });
+  });
+
+  it('sends an OpenAI-compatible server max_tokens and its own key, never the OpenAI key', async () => {
+    const local: ModelConfig = { id: 'llama', provider: 'openai_compatible', model: 'llama3:8b', baseUrl: openai.url, params: { max_tokens: 64, top_k: 40 } };
+    const compatible = createModelCaller({ env: { OPENAI_API_KEY: 'sk-secret-openai' } });
+    const [result] = await runEvaluation({ items: [item('a', 'hi')], configs: [local], caller: compatible, price: () => null });
+    expect(result!.error).toBeNull();
+    expect(result!.costUsd).toBeNull();
+    const request = openai.lastRequest();
+    expect(request.body).toMatchObject({ model: 'llama3:8b', max_tokens: 64, top_k: 40 });
+    expect(request.body.max_completion_tokens).toBeUndefined();
+    expect(request.headers.authorization).toBe('Bearer none');
+  });
+
   it('runs each item × configuration `repetitions` times', async () => {
     const results = await runEvaluation({ items: [item('a', 'one'), item('b', 'two')], configs: [GPT], repetitions: 3, caller, price: flatPrice });
     expect(results.map((r) => `${r.itemId}#${r.repetition}`)).toEqual(['a#0', 'a#1', 'a#2', 'b#0', 'b#1', 'b#2']);
