@@ -94,7 +94,10 @@ describe('price overrides', () => {
     await form.locator('input[name="outputPerMTok"]').fill('8');
     await form.locator('input[name="effectiveFrom"]').fill('2020-01-01');
     await form.getByRole('button', { name: 'Add price' }).click();
-    await page.locator('[data-testid="override-row"][data-model="acme-finetune-1"]').waitFor();
+    const added = page.locator('[data-testid="override-row"][data-model="acme-finetune-1"]');
+    await added.or(page.locator('[data-testid="override-error"]')).waitFor();
+    expect(await page.locator('[data-testid="override-error"]').allInnerTexts()).toEqual([]);
+    expect(await added.count()).toBe(1);
     await page.locator('[data-testid="reprice"]').click();
     expect(await page.locator('[data-testid="repriced"]').innerText()).toMatch(/Re-priced [1-9]\d* stored calls/);
 

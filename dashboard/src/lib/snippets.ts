@@ -22,7 +22,7 @@ ${call}`;
       id: 'openai',
       label: 'openai',
       language: 'ts',
-      code: wrapped('openai', "import OpenAI from 'openai';", 'new OpenAI()', "await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] });"),
+      code: wrapped('openai', "import OpenAI from 'openai';", 'new OpenAI()', "await client.chat.completions.create({\n  model: 'gpt-4o-mini',\n  messages: [{ role: 'user', content: 'Hi' }],\n});"),
     },
     {
       id: 'anthropic',
@@ -32,7 +32,7 @@ ${call}`;
         '@anthropic-ai/sdk',
         "import Anthropic from '@anthropic-ai/sdk';",
         'new Anthropic()',
-        "await client.messages.create({ model: 'claude-haiku-4-5', max_tokens: 512, messages: [{ role: 'user', content: 'Hi' }] });",
+        "await client.messages.create({\n  model: 'claude-haiku-4-5',\n  max_tokens: 512,\n  messages: [{ role: 'user', content: 'Hi' }],\n});",
       ),
     },
     {
@@ -61,7 +61,7 @@ ${call}`;
       id: 'otlp',
       label: 'OpenTelemetry (any language)',
       language: 'sh',
-      code: `# Any OTLP/HTTP exporter (protobuf or JSON) with GenAI semantic-convention spans:
+      code: `# Any OTLP/HTTP exporter (protobuf or JSON), GenAI semantic conventions:
 export OTEL_EXPORTER_OTLP_ENDPOINT=${ingestBase}
 export OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf
 export OTEL_EXPORTER_OTLP_HEADERS="Authorization=Bearer ${key}"

@@ -1,4 +1,5 @@
 import { fail, redirect } from '@sveltejs/kit';
+import { PARALLAX_API_KEY } from '$app/env/private';
 import { collector, failureMessage } from '#lib/server/collector.ts';
 import { PROJECT_COOKIE, PROJECT_COOKIE_OPTIONS } from '#lib/server/project-cookie.ts';
 import type { ApiKeySummary, PriceOverride } from '#lib/api-types.ts';
@@ -22,7 +23,9 @@ export const load: PageServerLoad = async (event) => {
       (failure: { body?: { message?: string } }) => ({ overrides: [] as PriceOverride[], error: failure.body?.message ?? 'The price overrides could not be listed.' }),
     ),
   ]);
-  return { info, projects, keys, overrides };
+  // The key list shows only prefixes; the one this dashboard itself runs on must not be revoked from here.
+  const dashboardKeyId = keys.keys.find((k) => !k.revoked && PARALLAX_API_KEY?.startsWith(k.prefix))?.id ?? null;
+  return { info, projects, keys, overrides, dashboardKeyId };
 };
 
 const text = (form: FormData, key: string) => String(form.get(key) ?? '').trim();

@@ -1,0 +1,66 @@
+import { fail, redirect } from '@sveltejs/kit';
+import { CollectorError, collector } from '#lib/server/collector.ts';
+import { experimentsApi } from '#lib/experiments/server/collector.ts';
+import { parseRun, parseStart, valuesFromForm } from '#lib/experiments/form.ts';
+import type { DatasetSummary } from '#lib/api-types.ts';
+import type { ExperimentSummary } from '#lib/experiments/types.ts';
+import type { Actions, PageServerLoad } from './$types';
+
+const MONTH = 30 * 86_400_000;
+
+export const load: PageServerLoad = async (event) => {
+  const api = collector(event);
+  const now = Date.now();
+  const [datasets, experiments, models] = await Promise.all([
+    api.datasets().then((r) => r.datasets),
+    // The baseline menu and the model suggestions help; the form works without them.
+    experimentsApi(event)
+      .list()
+      .then(
+        (r) => r.experiments,
+        () => [] as ExperimentSummary[],
+      ),
+    api
+      .modelMetrics({ from: new Date(now - MONTH).toISOString(), to: new Date(now).toISOString() })
+      .then(
+        (r) => r.models.map((m) => ({ model: m.model, provider: m.provider, calls: m.calls })),
+        () => [] as { model: string; provider: string; calls: number }[],
+      ),
+  ]);
+  const asked = event.url.searchParams.get('dataset') ?? '';
+  const dataset: DatasetSummary | undefined = datasets.find((d) => d.id === asked);
+  return { datasets, experiments, models, preselected: dataset?.id ?? datasets[0]?.id ?? '', unknownDataset: asked !== '' && !dataset ? asked : null };
+};
+
+/** The collector's refusal in words; a missing provider key says where it is set. */
+function refusal(failure: unknown): { error: string; providerMissing: boolean } {
+  if (!(failure instanceof CollectorError)) throw failure;
+  return { error: failure.message, providerMissing: failure.status === 422 && /\bkey\b/.test(failure.message) };
+}
+
+export const actions: Actions = {
+  estimate: async (event) => {
+    const values = valuesFromForm(await event.request.formData());
+    const run = parseRun(values);
+    if (!run.ok) return fail(400, { values, error: run.error, providerMissing: false });
+    try {
+      const estimate = await experimentsApi(event).estimate(run.value);
+      return { values, estimate };
+    } catch (failure) {
+      return fail(422, { values, ...refusal(failure) });
+    }
+  },
+
+  start: async (event) => {
+    const values = valuesFromForm(await event.request.formData());
+    const start = parseStart(values);
+    if (!start.ok) return fail(400, { values, error: start.error, providerMissing: false });
+    let id: string;
+    try {
+      id = (await experimentsApi(event).start(start.value)).experiment.id;
+    } catch (failure) {
+      return fail(422, { values, ...refusal(failure) });
+    }
+    redirect(303, `/experiments/${encodeURIComponent(id)}`);
+  },
+};
