@@ -3,8 +3,7 @@
 // adapters (GenAI messages → each provider's request), the response is streamed so time to first token is
 // real, and failures come back as values the runner can decide to retry. The SDKs' own retries are off: the
 // runner retries, once, with one policy for every provider.
-import type { MessagePart, OutputMessage, ToolDefinition } from '../adapters/messages.ts';
-import type { ReplayParams } from '../adapters/anthropic.ts';
+import type { MessagePart, OutputMessage, ReplayParams, ToolDefinition } from '../adapters/messages.ts';
 import { fromGenAI as anthropicRequest } from '../adapters/anthropic.ts';
 import { fromGenAI as geminiRequest, toGoogleGenAIParams } from '../adapters/google.ts';
 import { genAIToChatRequest } from '../adapters/openai.ts';

@@ -143,6 +143,18 @@ describe('runEvaluation across providers', () => {
     expect(new Set(results.map((r) => r.traceId)).size).toBe(3);
   });
 
+  it('puts a judge’s call in the same trace, marked as grading', async () => {
+    openai.enqueue({ text: 'Paris' });
+    anthropic.enqueue({ text: '{"score": 1, "pass": true, "reason": "ok"}' });
+    const judge: ModelConfig = { id: 'judge', provider: 'anthropic', model: 'claude-haiku-4-5' };
+    const [result] = await runEvaluation({ experimentId: 'exp-7', items: [item('q', 'Capital of France?')], configs: [GPT], scorers: [{ type: 'llm_judge', judge }], caller, price: flatPrice });
+    const llm = capture.spans().filter((s) => s.attributes['gen_ai.operation.name'] && s.spanContext().traceId === result!.traceId);
+    const byModel = Object.fromEntries(llm.map((s) => [s.attributes['gen_ai.request.model'], s.attributes]));
+    expect(byModel['gpt-4o-mini']).toMatchObject({ 'parallax.metadata.config': 'gpt' });
+    expect(byModel['gpt-4o-mini']!['parallax.metadata.grading']).toBeUndefined();
+    expect(byModel['claude-haiku-4-5']).toMatchObject({ 'parallax.metadata.config': 'gpt', 'parallax.metadata.grading': true });
+  });
+
   it('sends the spans to the tracerProvider it is given, for callers that do not use init()', async () => {
     const own = captureSpans();
     const results = await runEvaluation({

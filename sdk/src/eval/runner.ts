@@ -1,6 +1,6 @@
 // Runs an experiment: every item × configuration × repetition, with at most `concurrency` calls in flight per
-// provider, retries, per-attempt timeouts and cancellation. Each call runs inside withContext() and a traced()
-// span of its own, so its trace is tagged `experiment` and carries the experiment, item and configuration ids.
+// provider, retries, per-attempt timeouts and cancellation. Each call runs inside withContext() and a span of its
+// own, so its trace is tagged `experiment` and carries the experiment, item and configuration ids.
 import { randomUUID } from 'node:crypto';
 import { context, SpanKind, SpanStatusCode, trace, type TracerProvider } from '@opentelemetry/api';
 import { contextAttributes, withContext } from '../context.ts';
@@ -183,14 +183,18 @@ async function callOnce(task: Task, deps: CallDeps): Promise<CallResult | undefi
         traceId,
         scores: [],
       };
-      call.scores = await scoreCall(item, call, deps.scorers, {
-        caller: deps.caller,
-        price: deps.price,
-        timeoutMs: deps.timeoutMs,
-        ...(deps.options.judge ? { judge: deps.options.judge } : {}),
-        ...(deps.options.retries ? { retries: deps.options.retries } : {}),
-        ...(signal ? { signal } : {}),
-      });
+      // Judge and embedding calls share the call's trace, marked `grading` so their tokens and cost are not
+      // taken for the configuration's own.
+      call.scores = await withContext({ metadata: { grading: true } }, () =>
+        scoreCall(item, call, deps.scorers, {
+          caller: deps.caller,
+          price: deps.price,
+          timeoutMs: deps.timeoutMs,
+          ...(deps.options.judge ? { judge: deps.options.judge } : {}),
+          ...(deps.options.retries ? { retries: deps.options.retries } : {}),
+          ...(signal ? { signal } : {}),
+        }),
+      );
       if (signal?.aborted && call.scores.some((s) => /cancelled/.test(s.reason))) return undefined;
       return call;
     }),
