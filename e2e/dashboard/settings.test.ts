@@ -60,28 +60,6 @@ describe('keys', () => {
   });
 });
 
-describe('projects', () => {
-  it('creates a project, works in it, and switches back from the header', async () => {
-    await page.goto(`${h.parallax.dashboardUrl}/settings`);
-    await page.locator('[data-testid="new-project-name"]').fill('staging');
-    await page.locator('[data-testid="project-create"]').click();
-    const secret = (await page.locator('[data-testid="project-secret"]').innerText()).trim();
-    expect(await statusWithKey(secret)).toBe(200);
-    const { projects } = await h.parallax.api<ProjectListResponse>('/api/v1/projects');
-    const staging = projects.find((p) => p.name === 'staging')!;
-
-    // The new project is the current one: its overview is the empty first-run page.
-    await page.goto(h.parallax.dashboardUrl);
-    await page.locator('[data-testid="first-run"]').waitFor();
-    expect(await page.locator('[data-testid="project-select"]').inputValue()).toBe(staging.id);
-
-    const home = projects.find((p) => p.id !== staging.id)!;
-    await page.locator('[data-testid="project-select"]').selectOption(home.id);
-    await page.locator('[data-testid="model-row"][data-model="acme-finetune-1"]').waitFor();
-    expect(await page.locator('[data-testid="first-run"]').count()).toBe(0);
-  });
-});
-
 describe('price overrides', () => {
   it('prices an unpriced model and re-prices the stored call', async () => {
     await page.goto(`${h.parallax.dashboardUrl}/models`);
@@ -105,6 +83,31 @@ describe('price overrides', () => {
     expect(metrics.models[0]!.cost).toBeCloseTo(2, 9);
     await page.goto(`${h.parallax.dashboardUrl}/models`);
     expect(await page.locator('[data-testid="model-row"][data-model="acme-finetune-1"] [data-testid="model-cost"]').innerText()).toBe('$2.00');
+  });
+});
+
+describe('projects', () => {
+  it('creates a project, works in it, and switches back from the header', async () => {
+    await page.goto(`${h.parallax.dashboardUrl}/settings`);
+    await page.locator('[data-testid="new-project-name"]').fill('staging');
+    await page.locator('[data-testid="project-create"]').click();
+    const secret = (await page.locator('[data-testid="project-secret"]').innerText()).trim();
+    expect(await statusWithKey(secret)).toBe(200);
+    const { projects } = await h.parallax.api<ProjectListResponse>('/api/v1/projects');
+    const staging = projects.find((p) => p.name === 'staging')!;
+
+    // The new project is the current one: its overview is the empty first-run page.
+    await page.goto(h.parallax.dashboardUrl);
+    await page.locator('[data-testid="first-run"]').waitFor();
+    expect(await page.locator('[data-testid="project-select"]').inputValue()).toBe(staging.id);
+
+    const home = projects.find((p) => p.id !== staging.id)!;
+    await page.locator('[data-testid="project-select"]').selectOption(home.id);
+    await page.locator('[data-testid="model-row"][data-model="acme-finetune-1"]').waitFor();
+    expect(await page.locator('[data-testid="first-run"]').count()).toBe(0);
+    // The choice sticks for the next pages.
+    await page.goto(`${h.parallax.dashboardUrl}/settings`);
+    expect(await page.locator('[data-testid="settings-current-project"]').innerText()).toBe(home.name);
   });
 });
 
