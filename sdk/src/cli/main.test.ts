@@ -93,7 +93,8 @@ function readJunit(path: string) {
   return parser.parse(text).testsuites;
 }
 
-describe('parallax eval', () => {
+// Each case starts Node processes; on a busy machine one start takes seconds.
+describe('parallax eval', { timeout: 120_000 }, () => {
   it('exits 0 when every configuration meets the threshold, and writes JUnit, Markdown and JSON', async () => {
     openai.enqueue({ text: 'Within 30 days.', usage: { input_tokens: 20, output_tokens: 5 } }, { text: 'Two days.' }, { text: '9 to 5.' });
     anthropic.enqueue({ text: 'Refunds take 30 days max.' }, { text: 'Three days.' }, { text: 'Nine to five.' });
