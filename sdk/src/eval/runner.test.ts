@@ -375,17 +375,21 @@ describe('retries, timeouts and cancellation', () => {
   it('stops a call that exceeds timeoutMs, a slow answer or a stalled stream, and records it as timed out', async () => {
     openai.enqueue({ text: 'late', delayMs: 20_000 }, { text: 'stalls', stallAfterEvents: 2 });
     anthropic.enqueue({ text: 'never finishes', stallAfterEvents: 2 });
-    const results = await runEvaluation({ items: [item('a', 'x'), item('b', 'y')], configs: [GPT, CLAUDE], concurrency: 1, caller, price: flatPrice, timeoutMs: 2000, scorers: [{ type: 'contains', value: 'late' }] });
+    gemini.enqueue({ text: 'never finishes either', stallAfterChunks: 1 });
+    const results = await runEvaluation({ items: [item('a', 'x'), item('b', 'y')], configs: [GPT, CLAUDE, GEMINI], concurrency: 1, caller, price: flatPrice, timeoutMs: 2000, scorers: [{ type: 'contains', value: 'late' }] });
     expect(results.map((r) => [r.itemId, r.configId, r.error])).toEqual([
       ['a', 'gpt', 'timed out after 2000 ms'],
       ['a', 'claude', 'timed out after 2000 ms'],
+      ['a', 'gemini', 'timed out after 2000 ms'],
       ['b', 'gpt', 'timed out after 2000 ms'],
       ['b', 'claude', null],
+      ['b', 'gemini', null],
     ]);
     expect(results[0]!.scores).toEqual([{ scorer: 'contains', value: 0, pass: false, reason: 'no answer: timed out after 2000 ms' }]);
     // A timeout is not retried: one request per call.
     expect(openai.requests).toHaveLength(2);
     expect(anthropic.requests).toHaveLength(2);
+    expect(gemini.requests).toHaveLength(2);
   });
 
   it('on cancellation starts no new call, aborts the one in flight, and returns the results so far', async () => {
