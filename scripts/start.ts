@@ -9,6 +9,9 @@ const root = resolve(import.meta.dirname, '..');
 const dataDir = resolve(process.env.PARALLAX_DATA_DIR ?? join(root, '.parallax'));
 const collectorPort = process.env.PARALLAX_COLLECTOR_PORT ?? '4318';
 const dashboardPort = process.env.PARALLAX_DASHBOARD_PORT ?? '3000';
+// The dashboard has no login of its own and acts with an admin key: it listens on this machine
+// only unless told otherwise (docker-compose sets HOST itself).
+const dashboardHost = process.env.PARALLAX_DASHBOARD_HOST ?? '127.0.0.1';
 const apiKey = process.env.PARALLAX_API_KEY ?? localKey();
 
 buildDashboardIfStale();
@@ -22,6 +25,7 @@ const collector = run('collector', ['collector/src/main.ts'], {
 await waitForHealth(`http://127.0.0.1:${collectorPort}/health`, collector);
 run('dashboard', ['dashboard/build/index.js'], {
   PORT: dashboardPort,
+  HOST: dashboardHost,
   PARALLAX_COLLECTOR_URL: `http://127.0.0.1:${collectorPort}`,
   PARALLAX_API_KEY: apiKey,
 });
