@@ -61,7 +61,16 @@ export interface AnthropicDisconnectReply {
   disconnect: true;
 }
 
-export type AnthropicReply = AnthropicMessageReply | AnthropicErrorReply | AnthropicDisconnectReply;
+/** Exactly these bytes as the response body (e.g. a proxy's broken JSON under a 200). */
+export interface AnthropicRawReply {
+  raw: string;
+  /** Default 200. */
+  status?: number;
+  /** Default application/json. */
+  contentType?: string;
+}
+
+export type AnthropicReply = AnthropicMessageReply | AnthropicErrorReply | AnthropicDisconnectReply | AnthropicRawReply;
 
 export interface AnthropicRecordedRequest {
   method: string;
@@ -135,6 +144,13 @@ export async function startAnthropicServer(): Promise<AnthropicServer> {
       body,
     });
 
+    if (req.method === 'POST' && url.pathname === '/v1/messages/count_tokens') {
+      // Not an LLM call: no reply is taken from the queue. Roughly four characters a token, as the API estimates.
+      const problem = typeof (body as { model?: unknown })?.model === 'string' ? undefined : 'model: Field required';
+      if (problem) sendError(res, 400, { type: 'invalid_request_error', message: problem }, {});
+      else sendJson(res, { input_tokens: Math.max(1, Math.ceil(JSON.stringify((body as { messages?: unknown }).messages ?? '').length / 4)) });
+      return;
+    }
     if (req.method !== 'POST' || url.pathname !== '/v1/messages') {
       sendError(res, 404, { type: 'not_found_error', message: `Not found: ${req.method} ${url.pathname}` }, {});
       return;
@@ -148,6 +164,11 @@ export async function startAnthropicServer(): Promise<AnthropicServer> {
     const reply: AnthropicReply = queue.shift() ?? { text: DEFAULT_TEXT };
     if ('disconnect' in reply) {
       req.socket.destroy();
+      return;
+    }
+    if ('raw' in reply) {
+      res.writeHead(reply.status ?? 200, { 'content-type': reply.contentType ?? 'application/json', 'request-id': requestId() });
+      res.end(reply.raw);
       return;
     }
     if (reply.delayMs) await sleep(reply.delayMs);
@@ -427,6 +448,11 @@ function sendError(res: ServerResponse, status: number, error: { type: string; m
   const id = requestId();
   res.writeHead(status, { 'content-type': 'application/json', 'request-id': id, ...headers });
   res.end(JSON.stringify({ type: 'error', error, request_id: id }));
+}
+
+function sendJson(res: ServerResponse, body: unknown): void {
+  res.writeHead(200, { 'content-type': 'application/json', 'request-id': requestId() });
+  res.end(JSON.stringify(body));
 }
 
 function requestId(): string {

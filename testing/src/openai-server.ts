@@ -1,4 +1,5 @@
-// A local stand-in for the OpenAI API — `POST /v1/chat/completions`, `/v1/responses`, `/v1/embeddings` — close
+// A local stand-in for the OpenAI API — `POST /v1/chat/completions`, `/v1/responses`, `/v1/embeddings` and the
+// legacy `/v1/completions` — close
 // enough on the wire that the official `openai` SDK cannot tell: JSON bodies, SSE streams (`data: …` and
 // `data: [DONE]` for chat; named events for responses), the usage-only final chunk of
 // `stream_options.include_usage`, streamed tool-call argument deltas, base64 embeddings, error bodies
@@ -71,7 +72,16 @@ export interface OpenAIDisconnectReply {
   disconnect: true;
 }
 
-export type OpenAIReply = OpenAIMessageReply | OpenAIErrorReply | OpenAIDisconnectReply;
+/** Exactly these bytes as the response body (e.g. a proxy's broken JSON under a 200). */
+export interface OpenAIRawReply {
+  raw: string;
+  /** Default 200. */
+  status?: number;
+  /** Default application/json. */
+  contentType?: string;
+}
+
+export type OpenAIReply = OpenAIMessageReply | OpenAIErrorReply | OpenAIDisconnectReply | OpenAIRawReply;
 
 export interface OpenAIRecordedRequest {
   method: string;
@@ -153,7 +163,7 @@ export async function startOpenAIServer(): Promise<OpenAIServer> {
 
     // Azure routes deployments as /openai/deployments/{name}/chat/completions.
     const route = url.pathname.replace(/^\/openai\/deployments\/[^/]+/, '/v1').replace(/^\/openai\//, '/v1/');
-    const endpoint = route === '/v1/chat/completions' ? 'chat' : route === '/v1/responses' ? 'responses' : route === '/v1/embeddings' ? 'embeddings' : undefined;
+    const endpoint = ENDPOINTS[route];
     if (req.method !== 'POST' || !endpoint) {
       sendError(res, 404, { message: `Unknown request URL: ${req.method} ${url.pathname}`, type: 'invalid_request_error', code: 'unknown_url' }, { 'x-request-id': requestId });
       return;
@@ -169,6 +179,11 @@ export async function startOpenAIServer(): Promise<OpenAIServer> {
       req.socket.destroy();
       return;
     }
+    if ('raw' in reply) {
+      res.writeHead(reply.status ?? 200, { 'content-type': reply.contentType ?? 'application/json', 'x-request-id': requestId });
+      res.end(reply.raw);
+      return;
+    }
     if (reply.delayMs) await sleep(reply.delayMs);
     if ('status' in reply) {
       sendError(res, reply.status, reply.error, { 'x-request-id': requestId, ...reply.headers });
@@ -182,6 +197,10 @@ export async function startOpenAIServer(): Promise<OpenAIServer> {
     const headers = { 'x-request-id': requestId, 'openai-processing-ms': '1', ...reply.headers };
     if (endpoint === 'embeddings') {
       sendJson(res, 200, embeddingsBody(body, reply), headers);
+    } else if (endpoint === 'completions') {
+      const completion = textCompletion(body, reply, counter);
+      if (body.stream) await streamEvents(res, textCompletionChunks(body, completion, reply), reply, headers, 'chat');
+      else sendJson(res, 200, completion, headers);
     } else if (endpoint === 'chat') {
       const completion = chatCompletion(body, reply, counter);
       if (body.stream) await streamEvents(res, chatChunks(body, completion, reply), reply, headers, 'chat');
@@ -249,6 +268,15 @@ export async function startOpenAIServer(): Promise<OpenAIServer> {
   };
 }
 
+type Endpoint = 'chat' | 'responses' | 'embeddings' | 'completions';
+
+const ENDPOINTS: Record<string, Endpoint> = {
+  '/v1/chat/completions': 'chat',
+  '/v1/responses': 'responses',
+  '/v1/embeddings': 'embeddings',
+  '/v1/completions': 'completions',
+};
+
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -269,8 +297,12 @@ function sendError(res: ServerResponse, status: number, error: OpenAIErrorReply[
 }
 
 /** The rules the real API enforces that an adapter or wrapper bug would break. */
-function validate(endpoint: 'chat' | 'responses' | 'embeddings', body: any): string | undefined {
+function validate(endpoint: Endpoint, body: any): string | undefined {
   if (typeof body.model !== 'string' || !body.model) return "you must provide a model parameter";
+  if (endpoint === 'completions') {
+    if (body.prompt === undefined) return "Missing required parameter: 'prompt'.";
+    if (body.stream_options && !body.stream) return "The 'stream_options' parameter is only allowed when 'stream' is enabled.";
+  }
   if (endpoint === 'chat') {
     if (!Array.isArray(body.messages) || body.messages.length === 0) return "Invalid 'messages': empty array. Expected an array with minimum length 1.";
     for (const [i, m] of body.messages.entries()) {
@@ -374,6 +406,31 @@ function chatCompletion(body: any, reply: OpenAIMessageReply, n: number) {
       completion_tokens_details: { reasoning_tokens: usage.reasoning, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
     },
   };
+}
+
+/** Legacy Completions (`/v1/completions`): the prompt is text, the answer is `choices[].text`. */
+function textCompletion(body: any, reply: OpenAIMessageReply, n: number) {
+  const prompt = Array.isArray(body.prompt) ? body.prompt.join('\n') : String(body.prompt);
+  const text = reply.text ?? `Echo: ${prompt}`;
+  const usage = usageNumbers({ messages: [{ role: 'user', content: prompt }] }, reply, text);
+  return {
+    id: reply.id ?? `cmpl-${String(n).padStart(8, '0')}`,
+    object: 'text_completion' as const,
+    created: CREATED,
+    model: reply.model ?? body.model,
+    system_fingerprint: 'fp_standin',
+    choices: [{ text, index: 0, logprobs: null, finish_reason: reply.finishReason ?? 'stop' }],
+    usage: { prompt_tokens: usage.input, completion_tokens: usage.output, total_tokens: usage.input + usage.output },
+  };
+}
+
+function textCompletionChunks(body: any, completion: ReturnType<typeof textCompletion>, reply: OpenAIMessageReply): Array<[null, unknown]> {
+  const { usage, choices, ...base } = completion;
+  const chunks: Array<[null, unknown]> = split(choices[0]!.text, reply.pieces ?? 3).map((text) => [null, { ...base, choices: [{ text, index: 0, logprobs: null, finish_reason: null }] }]);
+  chunks.push([null, { ...base, choices: [{ text: '', index: 0, logprobs: null, finish_reason: choices[0]!.finish_reason }] }]);
+  if (body.stream_options?.include_usage) chunks.push([null, { ...base, choices: [], usage }]);
+  chunks.push([null, '[DONE]']);
+  return chunks;
 }
 
 function split(text: string, pieces: number): string[] {
