@@ -3,6 +3,7 @@ import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { startGeminiServer, type GeminiServer } from '@parallax/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { collectGarbageUntil } from '../testing/spans.ts';
 import { wrapGoogleGenAI } from './wrap.ts';
 
 let server: GeminiServer;
@@ -162,6 +163,17 @@ describe('wrapGoogleGenAI: streams', () => {
     const spans = exporter.getFinishedSpans();
     expect(spans).toHaveLength(1);
     expect(spans[0]!.status.code).toBe(SpanStatusCode.ERROR);
+  });
+
+  it('a stream that is never read ends its span as abandoned once it is garbage-collected', async () => {
+    server.enqueue({ text: 'Never read', piecesPerPart: 2 });
+    await (async () => {
+      await ai.models.generateContentStream({ model: 'gemini-2.5-flash', contents: 'Hi' });
+    })();
+    expect(exporter.getFinishedSpans()).toHaveLength(0);
+    expect(await collectGarbageUntil(() => exporter.getFinishedSpans().length > 0)).toBe(true);
+    expect(exporter.getFinishedSpans()).toHaveLength(1);
+    expect(exporter.getFinishedSpans()[0]!.attributes['parallax.stream.abandoned']).toBe(true);
   });
 
   it('a rejected stream request fails the span and rejects unchanged', async () => {

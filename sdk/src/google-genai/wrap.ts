@@ -4,6 +4,7 @@
 import type { GoogleGenAI } from '@google/genai';
 import { context, diag } from '@opentelemetry/api';
 import { fromGoogleGenAIParams } from '../adapters/google.ts';
+import { endWhenAbandoned } from '../instrument/abandoned.ts';
 import { createInstrumentation, startLlmSpan, type Instrumentation, type InstrumentationOptions, type LlmRequest, type LlmSpan } from '../instrument/llm-span.ts';
 import {
   describeEndpoint,
@@ -65,7 +66,9 @@ export function wrapGoogleGenAI<T extends GoogleGenAI>(ai: T, options?: Instrume
       call.fail(error);
       throw error;
     }
-    return tracedStream(stream, call);
+    const traced = tracedStream(stream, call);
+    endWhenAbandoned(traced, call);
+    return traced;
   });
 
   patch('embedContent', async (params) => {
@@ -117,7 +120,7 @@ export async function* tracedStream<T>(stream: AsyncIterable<T>, call: LlmSpan):
   let completed = false;
   try {
     for await (const chunk of stream) {
-      call.firstChunk();
+      call.chunk();
       try {
         accumulator.add(chunk as Parameters<GeminiStreamAccumulator['add']>[0]);
       } catch (error) {

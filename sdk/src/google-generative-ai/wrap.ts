@@ -236,7 +236,7 @@ async function traceStream(instrumentation: Instrumentation, describe: () => Llm
 
 async function* firstChunkTimed<T>(stream: AsyncGenerator<T>, call: LlmSpan): AsyncGenerator<T, void, undefined> {
   for await (const chunk of stream) {
-    call.firstChunk();
+    call.chunk();
     yield chunk;
   }
 }

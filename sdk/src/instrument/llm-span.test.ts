@@ -26,7 +26,7 @@ describe('startLlmSpan', () => {
         messages: [{ role: 'user', parts: [{ type: 'text', content: 'hi' }] }],
       }),
     });
-    call.firstChunk();
+    call.chunk();
     call.end({
       id: 'msg_1',
       model: 'claude-haiku-4-5-20251001',

@@ -11,10 +11,11 @@
 //   });
 //   // run the provider call inside call.context so HTTP spans become children:
 //   const result = context.with(call.context, () => original(...));
-//   call.firstChunk();                                                    // streams: on the first chunk
+//   call.chunk();                                                         // streams: on every chunk
 //   call.end({ id, model, finishReasons, usage, output: () => outputMessages });
 //   call.fail(error);                                                     // on error (partial result optional)
 //   call.cancel(partialResult);                                           // stream stopped by the caller
+//   call.abandon();                                                       // stream collected unread (abandoned.ts)
 //
 // Guarantees: no method throws (a tracing failure is logged with diag.debug and dropped); end/fail/cancel
 // are idempotent — only the first one counts, so a stream's span ends exactly once.
@@ -154,9 +155,13 @@ export class LlmSpan {
   readonly context: Context;
   #policy: () => ContentPolicy;
   #started = performance.now();
+  /** performance.now() of the last sign of progress: start, response, chunk. */
+  #lastProgress = this.#started;
   #firstChunkSeen = false;
   #ended = false;
   #truncated: string[] | undefined;
+  /** Called once when the span ends (abandoned.ts unregisters the stream). */
+  onEnd: ((call: LlmSpan) => void) | undefined;
 
   constructor(span: Span, context: Context, policy: () => ContentPolicy) {
     this.span = span;
@@ -177,8 +182,14 @@ export class LlmSpan {
     return this.recording && this.#policy().capture;
   }
 
-  /** Records `gen_ai.response.time_to_first_chunk` (seconds) the first time it is called. */
-  firstChunk(): void {
+  /** The call made progress (its response arrived): an abandoned stream's span ends at the last progress. */
+  progress(): void {
+    this.#lastProgress = performance.now();
+  }
+
+  /** A stream chunk arrived; the first one records `gen_ai.response.time_to_first_chunk` (seconds). */
+  chunk(): void {
+    this.#lastProgress = performance.now();
     if (this.#firstChunkSeen || this.#ended) return;
     this.#firstChunkSeen = true;
     try {
@@ -248,12 +259,34 @@ export class LlmSpan {
     this.#finish();
   }
 
-  #finish(): void {
+  /**
+   * Ends the span of a stream that was garbage-collected before anyone read it to the end (abandoned.ts): not an
+   * error of the call, so the status stays unset; the end time is the call's last progress, not the collection.
+   */
+  abandon(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    try {
+      this.span.setAttribute(sc.ATTR_PARALLAX_STREAM_ABANDONED, true);
+    } catch (error) {
+      swallow('recording the abandoned stream', error);
+    }
+    this.#finish(this.#lastProgress);
+  }
+
+  #finish(endTime?: number): void {
     try {
       if (this.#truncated) this.span.setAttribute(sc.ATTR_PARALLAX_CONTENT_TRUNCATED, this.#truncated);
-      this.span.end();
+      this.span.end(endTime);
     } catch (error) {
       swallow('ending the span', error);
+    }
+    if (this.onEnd) {
+      try {
+        this.onEnd(this);
+      } catch (error) {
+        swallow('the end hook', error);
+      }
     }
   }
 

@@ -1,7 +1,11 @@
 // Tracing a Stainless SDK stream (openai `Stream`, Anthropic `Stream`) in place, so the caller keeps the same
 // object: async iteration, `tee()`, `toReadableStream()` and `controller.abort()` all still work, and all of them
-// read through the traced iterator. The span ends exactly once: at the end, on error, on `break`, or on abort.
+// read through the traced iterator. The span ends exactly once: at the end, on error, on `break`, on abort, or —
+// for a stream nobody reads to the end and nobody can reach any more — when it is garbage-collected (see
+// abandoned.ts).
 import { diag } from '@opentelemetry/api';
+import { endWhenAbandoned } from './abandoned.ts';
+import type { LlmSpan } from './llm-span.ts';
 
 export interface StreamHooks<T> {
   /** Called for each item; return false to hide it from the caller. */
@@ -14,49 +18,71 @@ export interface StreamHooks<T> {
   cancel(): void;
 }
 
+const KEEP_ALIVE = Symbol('parallax.stream');
+
 interface StainlessStream<T> {
   controller?: AbortController;
   iterator?: () => AsyncIterator<T>;
   [Symbol.asyncIterator](): AsyncIterator<T>;
 }
 
-/** Instruments `stream` in place and returns it. */
-export function traceStream<S>(stream: S, hooks: StreamHooks<any>): S {
-  const target = stream as unknown as StainlessStream<unknown>;
-  let settled = false;
-  // While a next() is in flight its outcome decides how the span ends: the SDK aborts its controller on the way
-  // out of a failing stream too, and that must stay an error, not become a cancellation.
-  let pending = 0;
-  const signal = target.controller?.signal;
-  const onAbort = () => {
-    if (pending === 0) settle('cancel');
+/**
+ * How the stream's span ends. Deliberately holds no reference to the stream: the abort listener and the
+ * abandoned-stream registry keep this object alive, and they must not keep the stream alive with it.
+ */
+class Settler {
+  settled = false;
+  /**
+   * While a next() is in flight its outcome decides how the span ends: the SDK aborts its controller on the way
+   * out of a failing stream too, and that must stay an error, not become a cancellation.
+   */
+  pending = 0;
+  readonly hooks: StreamHooks<any>;
+  readonly signal: AbortSignal | undefined;
+
+  constructor(hooks: StreamHooks<any>, signal: AbortSignal | undefined) {
+    this.hooks = hooks;
+    this.signal = signal;
+  }
+
+  onAbort = (): void => {
+    if (this.pending === 0) this.settle('cancel');
   };
-  const settle = (how: 'done' | 'cancel' | 'error', error?: unknown) => {
-    if (settled) return;
-    settled = true;
-    signal?.removeEventListener('abort', onAbort);
+
+  settle(how: 'done' | 'cancel' | 'error', error?: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.signal?.removeEventListener('abort', this.onAbort);
     try {
       if (how === 'done') {
         // The SDK ends an aborted stream quietly; that is a cancellation, not a completion.
-        if (signal?.aborted) hooks.cancel();
-        else hooks.done();
-      } else if (how === 'cancel') hooks.cancel();
-      else hooks.error(error);
+        if (this.signal?.aborted) this.hooks.cancel();
+        else this.hooks.done();
+      } else if (how === 'cancel') this.hooks.cancel();
+      else this.hooks.error(error);
     } catch (failure) {
       diag.debug('@parallax/sdk: ending a stream span failed; the stream is unaffected', failure);
     }
-  };
-  signal?.addEventListener('abort', onAbort, { once: true });
+  }
+}
+
+/** Instruments `stream` in place and returns it. `call` is ended as abandoned if the stream is collected unsettled. */
+export function traceStream<S>(stream: S, call: LlmSpan, hooks: StreamHooks<any>): S {
+  const target = stream as unknown as StainlessStream<unknown>;
+  const signal = target.controller?.signal;
+  const settler = new Settler(hooks, signal);
+  signal?.addEventListener('abort', settler.onAbort, { once: true });
+  endWhenAbandoned(stream as object, call);
 
   const wrapIterator = (inner: AsyncIterator<unknown>): AsyncIterator<unknown> => {
     const onResult = (result: IteratorResult<unknown>): IteratorResult<unknown> | Promise<IteratorResult<unknown>> => {
-      pending--;
+      settler.pending--;
       if (result.done) {
-        settle('done');
+        settler.settle('done');
         return result;
       }
       let show = true;
-      if (!settled) {
+      if (!settler.settled) {
         try {
           show = hooks.item(result.value);
         } catch (failure) {
@@ -66,18 +92,21 @@ export function traceStream<S>(stream: S, hooks: StreamHooks<any>): S {
       return show ? result : next();
     };
     const onError = (error: unknown): never => {
-      pending--;
-      settle('error', error);
+      settler.pending--;
+      settler.settle('error', error);
       throw error;
     };
     const next = (): Promise<IteratorResult<unknown>> => {
-      pending++;
+      settler.pending++;
       return inner.next().then(onResult, onError);
     };
-    const iterator: AsyncIterator<unknown> & AsyncIterable<unknown> = {
+    const iterator: AsyncIterator<unknown> & AsyncIterable<unknown> & { [KEEP_ALIVE]: unknown } = {
+      // Whoever holds an iterator (a for-await loop, a tee() branch, toReadableStream()) can still read the stream,
+      // so it must keep the stream from being collected as abandoned.
+      [KEEP_ALIVE]: stream,
       next,
       return: (value?: unknown) => {
-        settle('cancel');
+        settler.settle('cancel');
         return inner.return ? inner.return(value) : Promise.resolve({ done: true, value });
       },
       [Symbol.asyncIterator]() {

@@ -208,6 +208,26 @@ describe('chat.completions.create', () => {
     expect(capture.spans().map((s) => s.attributes['error.type'])).toEqual(['RateLimitError', 'InternalServerError']);
   });
 
+  it('a 200 whose body is not JSON reaches the caller as the SDK error and ends the span as an error', async () => {
+    const broken = '{"id":"chatcmpl-1","choices":[{"message":';
+    server.enqueue({ raw: broken }, { raw: broken });
+    const rawError = await raw.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+    const error = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).constructor).toBe((rawError as Error).constructor);
+    expect((error as Error).message).toBe((rawError as Error).message);
+    const span = capture.only();
+    expect(span.status.code).toBe(SpanStatusCode.ERROR);
+    expect(span.attributes['error.type']).toBe((error as Error).constructor.name);
+  });
+
+  it('parse() of a body that is not JSON ends the span as an error too', async () => {
+    server.enqueue({ raw: 'upstream proxy said no' });
+    const error = await client.chat.completions.parse({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect(capture.only().status.code).toBe(SpanStatusCode.ERROR);
+  });
+
   it('passes network errors through and marks the span', async () => {
     server.enqueue({ disconnect: true });
     await expect(client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(APIConnectionError);

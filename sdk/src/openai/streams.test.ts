@@ -3,7 +3,7 @@ import { startOpenAIServer, type OpenAIServer } from '@parallax/testing';
 import OpenAI, { APIError } from 'openai';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { captureSpans, eventually, jsonAttribute } from '../testing/spans.ts';
+import { captureSpans, collectGarbageUntil, eventually, jsonAttribute } from '../testing/spans.ts';
 import { wrap } from '../wrap.ts';
 
 const capture = captureSpans();
@@ -185,5 +185,32 @@ describe('chat streams', () => {
     await collect(await plain.chat.completions.create(ask));
     expect(server.lastRequest().body.stream_options).toBeUndefined();
     expect(capture.only().attributes['gen_ai.usage.input_tokens']).toBeUndefined();
+  });
+
+  it('a stream that is created but never read ends its span as abandoned once it is garbage-collected', async () => {
+    server.enqueue({ text: 'Never read', usage: { input_tokens: 3, output_tokens: 2 } });
+    // Not even a variable in this scope holds the stream.
+    await (async () => {
+      await client.chat.completions.create(ask);
+    })();
+    expect(capture.spans()).toHaveLength(0);
+    expect(await collectGarbageUntil(() => capture.spans().length > 0)).toBe(true);
+    const span = capture.only();
+    expect(span.attributes['parallax.stream.abandoned']).toBe(true);
+    expect(span.status.code).toBe(SpanStatusCode.UNSET);
+    expect(span.attributes['gen_ai.request.model']).toBe('gpt-4o-mini');
+  });
+
+  it('a stream read through its iterator alone is not taken for abandoned', async () => {
+    server.enqueue({ text: 'Read through the iterator', pieces: 4 });
+    const iterator = await (async () => (await client.chat.completions.create(ask))[Symbol.asyncIterator]())();
+    // Only the iterator is left: collections must not end the span while it can still be read.
+    expect(await collectGarbageUntil(() => capture.spans().length > 0, 5)).toBe(false);
+    let text = '';
+    for (let step = await iterator.next(); !step.done; step = await iterator.next()) text += step.value.choices[0]?.delta.content ?? '';
+    expect(text).toBe('Read through the iterator');
+    const span = capture.only();
+    expect(span.attributes['parallax.stream.abandoned']).toBeUndefined();
+    expect(jsonAttribute(span, 'gen_ai.output.messages')[0].parts).toEqual([{ type: 'text', content: 'Read through the iterator' }]);
   });
 });

@@ -1,6 +1,8 @@
 // Test support: a TracerProvider whose spans land in memory, and the context manager withContext() needs.
 import { context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 
 export interface SpanCapture {
@@ -49,4 +51,23 @@ export async function eventually(check: () => void, timeoutMs = 2000): Promise<v
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   }
+}
+
+let gc: (() => void) | undefined;
+
+/**
+ * Runs full garbage collections (and lets finalizers run) until `check` passes, at most `rounds` times: for spans
+ * that end when their stream is collected. Bounded by rounds, not by time, so machine load cannot fail it.
+ */
+export async function collectGarbageUntil(check: () => boolean, rounds = 20): Promise<boolean> {
+  if (!gc) {
+    setFlagsFromString('--expose-gc');
+    gc = runInNewContext('gc') as () => void;
+  }
+  for (let i = 0; i < rounds; i++) {
+    if (check()) return true;
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  return check();
 }
