@@ -3,6 +3,7 @@ import { SpanKind, SpanStatusCode, type TracerProvider as ApiTracerProvider } fr
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { startAnthropicServer, type AnthropicServer } from '@parallax/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { collectGarbageUntil } from '../testing/spans.ts';
 import { wrapAnthropic } from './wrap.ts';
 
 let server: AnthropicServer;
@@ -132,6 +133,18 @@ describe('wrapAnthropic: messages.create', () => {
     expect(span.status.code).toBe(SpanStatusCode.ERROR);
     expect(span.attributes['error.type']).toBe('AuthenticationError');
     expect(span.events.some((e) => e.name === 'exception')).toBe(true);
+  });
+
+  it('a 200 whose body is not JSON reaches the caller as the SDK error and ends the span as an error', async () => {
+    server.enqueue({ raw: '<html>502 Bad Gateway</html>', contentType: 'application/json' }, { raw: '{"id":"msg_1","content":[' });
+    const first = await client.messages.create({ ...base, messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+    const second = await client.messages.parse({ ...base, messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+    expect(first).toBeInstanceOf(Error);
+    expect(second).toBeInstanceOf(Error);
+    const spans = await waitForSpans(2);
+    expect(spans).toHaveLength(2);
+    expect(spans.map((s) => s.status.code)).toEqual([SpanStatusCode.ERROR, SpanStatusCode.ERROR]);
+    expect(spans[0]!.attributes['error.type']).toBe((first as Error).constructor.name);
   });
 
   it('passes a 5xx and a network error through unchanged and records them', async () => {
@@ -265,6 +278,48 @@ describe('wrapAnthropic: streams', () => {
     const span = (await waitForSpans(1))[0]!;
     expect(span.status.code).toBe(SpanStatusCode.ERROR);
     expect(exporter.getFinishedSpans()).toHaveLength(1);
+  });
+});
+
+describe('wrapAnthropic: beta, parse and countTokens', () => {
+  it('traces beta.messages.create, beta.messages.stream() and messages.parse() like messages.create', async () => {
+    server.enqueue({ text: 'beta', usage: { input_tokens: 2, output_tokens: 1 } }, { text: 'streamed beta', usage: { input_tokens: 4, output_tokens: 3 } }, { text: '{"ok":true}' });
+    const message = await client.beta.messages.create({ ...base, messages: [{ role: 'user', content: 'a' }] }, { headers: { 'anthropic-beta': 'context-management-2025-06-27' } });
+    expect(message.content[0]).toMatchObject({ text: 'beta' });
+    expect(server.requests.at(-1)!.headers['anthropic-beta']).toBe('context-management-2025-06-27');
+    expect(await client.beta.messages.stream({ ...base, messages: [{ role: 'user', content: 'b' }] }).finalText()).toBe('streamed beta');
+    await client.messages.parse({ ...base, messages: [{ role: 'user', content: 'c' }] });
+    const spans = await waitForSpans(3);
+    expect(spans).toHaveLength(3);
+    expect(spans.map((s) => s.attributes['gen_ai.usage.output_tokens'])).toEqual([1, 3, expect.any(Number)]);
+    expect(json(spans[1]!, 'gen_ai.output.messages')).toEqual([{ role: 'assistant', parts: [{ type: 'text', content: 'streamed beta' }], finish_reason: 'stop' }]);
+    expect(json(spans[2]!, 'gen_ai.input.messages')).toEqual([{ role: 'user', parts: [{ type: 'text', content: 'c' }] }]);
+  });
+
+  it('countTokens is not a model call: it works and makes no span', async () => {
+    const counted = await client.messages.countTokens({ model: base.model, messages: [{ role: 'user', content: 'How many tokens is this?' }] });
+    expect(counted.input_tokens).toBeGreaterThan(0);
+    const beta = await client.beta.messages.countTokens({ model: base.model, messages: [{ role: 'user', content: 'And this?' }] });
+    expect(beta.input_tokens).toBeGreaterThan(0);
+    expect(exporter.getFinishedSpans()).toHaveLength(0);
+  });
+
+  it('traces clients made with withOptions()', async () => {
+    const copy = client.withOptions({ timeout: 5_000 });
+    await copy.messages.create({ ...base, messages: [{ role: 'user', content: 'a' }] });
+    expect(await waitForSpans(1)).toHaveLength(1);
+  });
+
+  it('a stream that is never read ends its span as abandoned once it is garbage-collected', async () => {
+    server.enqueue({ text: 'Never read' });
+    await (async () => {
+      await client.messages.create({ ...base, messages: [{ role: 'user', content: 'x' }], stream: true });
+    })();
+    expect(exporter.getFinishedSpans()).toHaveLength(0);
+    expect(await collectGarbageUntil(() => exporter.getFinishedSpans().length > 0)).toBe(true);
+    const span = onlySpan();
+    expect(span.attributes['parallax.stream.abandoned']).toBe(true);
+    expect(span.status.code).toBe(SpanStatusCode.UNSET);
   });
 });
 

@@ -1,140 +1,183 @@
-// Traces an `@anthropic-ai/sdk` client in place: `messages.create` (whole and streamed) gets one span per call.
-// `messages.stream()` calls `messages.create` on the same resource, so its MessageStream (events, helpers,
-// finalMessage()) is traced too, unchanged. What create returns is still an APIPromise: `.withResponse()` and
-// `.asResponse()` keep working, and a stream is still the SDK's own Stream object.
+// Traces an `@anthropic-ai/sdk` client in place: `messages.create` and `beta.messages.create` (whole and streamed)
+// get one span per call. `messages.stream()`, `messages.parse()` and their beta twins (and the beta tool runner)
+// call `create` on the same resource, so their MessageStream (events, helpers, finalMessage()) and parsed output are
+// traced too, unchanged. What create returns is still the SDK's APIPromise: `.withResponse()` and `.asResponse()`
+// keep working, and a stream is still the SDK's own Stream object.
+//
+// `messages.countTokens()` is left alone: it is not a model call (no generation, no usage, no cost), so a span in
+// the GenAI conventions would only add a zero-cost "call" to every per-model count. The SDK's own
+// `anthropic.messages.count_tokens` span, when the app has OpenTelemetry, carries no `gen_ai.usage.*` either.
+//
+// One call, one span: @anthropic-ai/sdk 1.x traces itself (an `anthropic.messages.create` span with
+// `gen_ai.usage.*`) whenever a tracer provider is registered globally, so a wrapped call would otherwise be two LLM
+// spans and the collector would count its tokens and cost twice. The original method therefore runs in a context
+// where tracing is suppressed (`suppressTracing`, the OpenTelemetry mechanism instrumentations use against this):
+// the SDK's tracer then makes non-recording spans. That also silences HTTP client spans under ours and trace-context
+// injection, so we put our own span's `traceparent` (via the registered propagator) on the request, as the SDK would
+// have done with its own. We suppress only for clients that trace themselves (`client.openTelemetry.traces.enabled`,
+// a public getter in 1.x); older clients keep HTTP spans and propagation as with the other providers.
 import type Anthropic from '@anthropic-ai/sdk';
-import type { MessageCreateParams, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
-import { context, diag } from '@opentelemetry/api';
+import type { Message, MessageCreateParams, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
+import { context, createContextKey, diag, propagation, type Context } from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
+import { traceAPIPromise, type OnData } from '../instrument/api-promise.ts';
 import { createInstrumentation, startLlmSpan, type Instrumentation, type InstrumentationOptions, type LlmSpan } from '../instrument/llm-span.ts';
-import { describeEndpoint, MessageAccumulator, messageResult, messagesRequest } from './messages.ts';
+import { traceStream } from '../instrument/stream.ts';
+import { describeEndpoint, MessageAccumulator, messageResult, messagesRequest, type Endpoint } from './messages.ts';
 
 const WRAPPED = Symbol.for('parallax.anthropic.wrapped');
 
-type CreateFn = (body: MessageCreateParams, options?: unknown) => unknown;
+type AnyFunction = (this: unknown, ...args: any[]) => any;
 
-/** The parts of an APIPromise this file relies on (present in @anthropic-ai/sdk since 0.20). */
-interface APIPromiseLike<T> extends Promise<T> {
-  _thenUnwrap<U>(transform: (data: T, props: unknown) => U): APIPromiseLike<U>;
-  _responseProps?(): Promise<unknown>;
-  asResponse(): Promise<Response>;
+interface MessagesLike {
+  create: AnyFunction;
+  stream?: AnyFunction;
 }
 
+interface AnthropicLike {
+  baseURL: string;
+  messages: MessagesLike;
+  beta?: { messages?: MessagesLike };
+  withOptions?: AnyFunction;
+  openTelemetry?: { propagation?: boolean; traces?: { enabled?: boolean } };
+}
+
+/** What every traced call of one client shares. */
+interface ClientTracing {
+  instrumentation: Instrumentation;
+  endpoint: Endpoint;
+  /** The SDK traces itself: run it with tracing suppressed. */
+  suppress: boolean;
+  /** ...and put our trace context on the request, since the suppressed SDK will not. */
+  propagate: boolean;
+}
+
+/**
+ * Inside a wrapped `stream()`, the context the caller was in: the SDK itself runs suppressed there, and the
+ * `create` it calls must start our span in the caller's context, not in the suppressed one.
+ */
+const CALLER_CONTEXT = createContextKey('parallax.anthropic.caller-context');
+
 export function wrapAnthropic<T extends Anthropic>(client: T, options?: InstrumentationOptions): T {
-  const messages = (client as { messages?: { create?: CreateFn } }).messages;
-  if (!messages || typeof messages.create !== 'function' || (messages as Record<symbol, unknown>)[WRAPPED]) return client;
-  let instrumentation: Instrumentation;
+  const c = client as unknown as AnthropicLike;
+  const messages = c.messages;
+  if (!messages || typeof messages.create !== 'function' || (messages as unknown as Record<symbol, unknown>)[WRAPPED]) return client;
+  let tracing: ClientTracing;
   try {
-    instrumentation = createInstrumentation(options);
+    const telemetry = c.openTelemetry;
+    const suppress = telemetry?.traces?.enabled === true;
+    tracing = { instrumentation: createInstrumentation(options), endpoint: describeEndpoint(c.baseURL), suppress, propagate: suppress && telemetry?.propagation !== false };
   } catch (error) {
     diag.debug('@parallax/sdk: could not set up tracing for the Anthropic client; it stays untraced', error);
     return client;
   }
-  const original = messages.create;
-  const traced: CreateFn = function (this: unknown, body, requestOptions) {
-    return tracedCreate(instrumentation, client, original, this ?? messages, body, requestOptions);
-  };
-  Object.defineProperty(messages, 'create', { value: traced, writable: true, configurable: true, enumerable: false });
-  Object.defineProperty(messages, WRAPPED, { value: true });
+  instrumentMessages(messages, tracing);
+  const beta = c.beta?.messages;
+  if (beta && typeof beta.create === 'function') instrumentMessages(beta, tracing);
+  // withOptions() builds a new client: trace it too, with the same settings.
+  if (typeof c.withOptions === 'function') {
+    const withOptions = c.withOptions;
+    Object.defineProperty(c, 'withOptions', {
+      configurable: true,
+      writable: true,
+      value: function (this: unknown, ...args: unknown[]) {
+        return wrapAnthropic(withOptions.apply(this, args), options);
+      },
+    });
+  }
   return client;
 }
 
-function tracedCreate(instrumentation: Instrumentation, client: Anthropic, original: CreateFn, self: unknown, body: MessageCreateParams, requestOptions: unknown): unknown {
+function instrumentMessages(messages: MessagesLike, tracing: ClientTracing): void {
+  const create = messages.create;
+  define(messages, 'create', function (this: unknown, body: MessageCreateParams, requestOptions?: unknown) {
+    return tracedCreate(tracing, create, this ?? messages, body, requestOptions);
+  });
+  const stream = messages.stream;
+  if (tracing.suppress && typeof stream === 'function') {
+    // The MessageStream helper starts the SDK's own span before it calls create: run it suppressed as well.
+    define(messages, 'stream', function (this: unknown, ...args: unknown[]) {
+      const caller = context.active();
+      return context.with(suppressTracing(caller).setValue(CALLER_CONTEXT, caller), stream, this ?? messages, ...args);
+    });
+  }
+  Object.defineProperty(messages, WRAPPED, { value: true });
+}
+
+function define(target: object, name: string, value: AnyFunction): void {
+  Object.defineProperty(target, name, { value, writable: true, configurable: true, enumerable: false });
+}
+
+function tracedCreate(tracing: ClientTracing, original: AnyFunction, self: unknown, body: MessageCreateParams, requestOptions: unknown): unknown {
+  if (body === null || typeof body !== 'object') return original.call(self, body, requestOptions);
   let call: LlmSpan;
   try {
-    call = startLlmSpan(instrumentation, messagesRequest(body, describeEndpoint(client.baseURL)));
+    const active = context.active();
+    const parent = (active.getValue(CALLER_CONTEXT) as Context | undefined) ?? active;
+    call = startLlmSpan(tracing.instrumentation, messagesRequest(body, tracing.endpoint), parent);
   } catch (error) {
     diag.debug('@parallax/sdk: could not start the Anthropic span; calling through', error);
     return original.call(self, body, requestOptions);
   }
-  // Errors thrown synchronously (bad arguments) reach the caller as they are, and end the span.
-  let promise: APIPromiseLike<unknown>;
+  let promise: Promise<unknown>;
   try {
-    promise = context.with(call.context, () => original.call(self, body, requestOptions)) as APIPromiseLike<unknown>;
+    if (tracing.suppress) {
+      const sent = tracing.propagate ? withTraceHeaders(requestOptions, call.context) : requestOptions;
+      promise = context.with(suppressTracing(call.context), original, self, body, sent);
+    } else {
+      promise = context.with(call.context, original, self, body, requestOptions);
+    }
   } catch (error) {
+    // Errors thrown synchronously (bad arguments) reach the caller as they are, and end the span.
     call.fail(error);
     throw error;
   }
-  try {
-    return observe(promise, call, body.stream === true);
-  } catch (error) {
-    diag.debug('@parallax/sdk: could not observe the Anthropic call; returning it untraced', error);
-    call.end();
-    return promise;
-  }
+  return traceAPIPromise(promise, call, body.stream === true ? onStream : onMessage);
 }
 
-function observe(promise: APIPromiseLike<unknown>, call: LlmSpan, streaming: boolean): APIPromiseLike<unknown> {
-  // The HTTP outcome, watched without reading the body: a failed request (status, network, abort) ends here.
-  const responseProps = promise._responseProps?.();
-  responseProps?.then(undefined, (error: unknown) => call.fail(error));
+/**
+ * The request options with our span's trace context (`traceparent`, …) added to the headers. Headers the caller
+ * set win; headers given as a `Headers` object or an array are left as they are.
+ */
+function withTraceHeaders(requestOptions: unknown, ctx: Context): unknown {
+  const carrier: Record<string, string> = {};
+  propagation.inject(ctx, carrier);
+  if (!Object.keys(carrier).length) return requestOptions;
+  const options = (requestOptions ?? {}) as { headers?: unknown };
+  const headers = options.headers;
+  if (headers == null) return { ...options, headers: carrier };
+  if (typeof headers !== 'object' || Array.isArray(headers) || headers instanceof Headers) return requestOptions;
+  return { ...options, headers: { ...carrier, ...headers } };
+}
 
-  const traced = promise._thenUnwrap((data) => {
-    if (streaming) instrumentStream(data as AsyncIterable<RawMessageStreamEvent>, call);
-    else call.end(messageResult(data as Parameters<typeof messageResult>[0]));
-    return data;
-  });
-  // A body the caller takes raw is never parsed here: the span then ends with the response, without its content.
-  const asResponse = traced.asResponse.bind(traced);
-  traced.asResponse = () =>
-    asResponse().then((response) => {
-      if (!(traced as unknown as { parsedPromise?: unknown }).parsedPromise) call.end();
-      return response;
-    });
-  return traced;
+function onMessage(call: LlmSpan, message: Message): Message {
+  call.end(messageResult(message));
+  return message;
 }
 
 /**
  * Traces the SDK's Stream object in place (its class, `controller`, `tee()` and `toReadableStream()` stay as
- * they are): the span ends once, when the stream completes, fails, or is left early (`break`, `abort()`).
+ * they are): the span ends once, when the stream completes, fails, is left early (`break`, `abort()`), or is
+ * collected unread.
  */
-function instrumentStream(stream: AsyncIterable<RawMessageStreamEvent>, call: LlmSpan): void {
-  const iterate = stream[Symbol.asyncIterator].bind(stream);
-  Object.defineProperty(stream, Symbol.asyncIterator, {
-    configurable: true,
-    writable: true,
-    value: () => tracedIterator(iterate(), call),
-  });
-}
-
-function tracedIterator(inner: AsyncIterator<RawMessageStreamEvent>, call: LlmSpan): AsyncIterator<RawMessageStreamEvent> {
+const onStream: OnData = (call, stream) => {
   const accumulator = new MessageAccumulator();
-  const finish = () => {
-    // The SDK ends a stream its controller aborted without an error: no message_stop means it was cut short.
-    if (accumulator.completed) call.end(accumulator.result());
-    else call.cancel(accumulator.result());
-  };
-  return {
-    async next() {
-      let step: IteratorResult<RawMessageStreamEvent>;
+  return traceStream(stream, call, {
+    item(event: RawMessageStreamEvent) {
+      call.chunk();
       try {
-        step = await inner.next();
-      } catch (error) {
-        call.fail(error, safeResult(accumulator));
-        throw error;
-      }
-      if (step.done) {
-        finish();
-        return step;
-      }
-      call.firstChunk();
-      try {
-        accumulator.add(step.value);
+        accumulator.add(event);
       } catch (error) {
         diag.debug('@parallax/sdk: could not read an Anthropic stream event', error);
       }
-      return step;
+      return true;
     },
-    async return(value?: unknown) {
-      call.cancel(safeResult(accumulator));
-      return (await inner.return?.(value)) ?? { done: true, value: undefined };
-    },
-    async throw(error?: unknown) {
-      call.fail(error, safeResult(accumulator));
-      if (inner.throw) return inner.throw(error);
-      throw error;
-    },
-  };
-}
+    // The SDK ends a stream its controller aborted without an error: no message_stop means it was cut short.
+    done: () => (accumulator.completed ? call.end(safeResult(accumulator)) : call.cancel(safeResult(accumulator))),
+    error: (error) => call.fail(error, safeResult(accumulator)),
+    cancel: () => call.cancel(safeResult(accumulator)),
+  });
+};
 
 function safeResult(accumulator: MessageAccumulator) {
   try {
