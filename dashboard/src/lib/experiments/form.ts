@@ -134,18 +134,21 @@ export function valuesFromForm(form: FormData): FormValues {
 }
 
 type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/** A field as text: number inputs bound in the browser hold numbers (or null when empty), posted ones strings. */
+const str = (raw: unknown): string => (raw === null || raw === undefined ? '' : String(raw)).trim();
 const bad = (error: string): { ok: false; error: string } => ({ ok: false, error });
 
-function wholeNumber(raw: string, label: string, min: number, max: number, fallback: number): Parsed<number> {
-  if (raw.trim() === '') return { ok: true, value: fallback };
-  const n = Number(raw.trim());
+function wholeNumber(raw: unknown, label: string, min: number, max: number, fallback: number): Parsed<number> {
+  if (str(raw) === '') return { ok: true, value: fallback };
+  const n = Number(str(raw));
   if (!Number.isInteger(n) || n < min || n > max) return bad(`${label} must be a whole number from ${min} to ${max}, not "${raw}".`);
   return { ok: true, value: n };
 }
 
-function number(raw: string, label: string, check: (n: number) => boolean, rule: string): Parsed<number | undefined> {
-  if (raw.trim() === '') return { ok: true, value: undefined };
-  const n = Number(raw.trim());
+function number(raw: unknown, label: string, check: (n: number) => boolean, rule: string): Parsed<number | undefined> {
+  if (str(raw) === '') return { ok: true, value: undefined };
+  const n = Number(str(raw));
   if (!Number.isFinite(n) || !check(n)) return bad(`${label} ${rule}, not "${raw}".`);
   return { ok: true, value: n };
 }
@@ -184,7 +187,7 @@ function parseConfig(row: ConfigRow, n: string): Parsed<ExperimentModelConfig> {
   const temperature = number(row.temperature, `${n}: temperature`, (t) => t >= 0 && t <= 2, 'is a number from 0 to 2');
   if (!temperature.ok) return temperature;
   if (temperature.value !== undefined) params.temperature = temperature.value;
-  if (row.maxTokens.trim() !== '') {
+  if (str(row.maxTokens) !== '') {
     const maxTokens = wholeNumber(row.maxTokens, `${n}: max tokens`, 1, 1_000_000, 0);
     if (!maxTokens.ok) return maxTokens;
     params.max_tokens = maxTokens.value;
@@ -234,8 +237,8 @@ function parseScorer(row: ScorerRow, n: string): Parsed<ExperimentScorer | null>
       return { ok: true, value: { type: 'json_schema', schema: schema as Record<string, unknown> } };
     }
     case 'length': {
-      const min = row.min.trim() === '' ? undefined : wholeNumber(row.min, `${n}: minimum length`, 0, 10_000_000, 0);
-      const max = row.max.trim() === '' ? undefined : wholeNumber(row.max, `${n}: maximum length`, 0, 10_000_000, 0);
+      const min = str(row.min) === '' ? undefined : wholeNumber(row.min, `${n}: minimum length`, 0, 10_000_000, 0);
+      const max = str(row.max) === '' ? undefined : wholeNumber(row.max, `${n}: maximum length`, 0, 10_000_000, 0);
       if (min && !min.ok) return min;
       if (max && !max.ok) return max;
       if (!min && !max) return bad(`${n}: give a minimum length, a maximum, or both.`);
@@ -310,7 +313,7 @@ export function parseRun(values: FormValues): Parsed<RunBody> {
   const repetitions = wholeNumber(values.repetitions, 'Repetitions', 1, 20, 1);
   if (!repetitions.ok) return repetitions;
   const body: RunBody = { datasetId: values.datasetId, configs, scorers, repetitions: repetitions.value };
-  if (values.datasetVersion.trim() !== '') {
+  if (str(values.datasetVersion) !== '') {
     const version = wholeNumber(values.datasetVersion, 'The dataset version', 0, Number.MAX_SAFE_INTEGER, 0);
     if (!version.ok) return version;
     body.datasetVersion = version.value;

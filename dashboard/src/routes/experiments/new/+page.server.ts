@@ -29,7 +29,16 @@ export const load: PageServerLoad = async (event) => {
   ]);
   const asked = event.url.searchParams.get('dataset') ?? '';
   const dataset: DatasetSummary | undefined = datasets.find((d) => d.id === asked);
-  return { datasets, experiments, models, preselected: dataset?.id ?? datasets[0]?.id ?? '', unknownDataset: asked !== '' && !dataset ? asked : null };
+  // The dataset page links here with the version on screen; an old version is a deliberate choice worth keeping.
+  const version = Number(event.url.searchParams.get('version'));
+  return {
+    datasets,
+    experiments,
+    models,
+    preselected: dataset?.id ?? datasets[0]?.id ?? '',
+    preselectedVersion: dataset && Number.isInteger(version) && version >= 1 && version < dataset.version ? String(version) : '',
+    unknownDataset: asked !== '' && !dataset ? asked : null,
+  };
 };
 
 /** The collector's refusal in words; a missing provider key says where it is set. */
