@@ -18,7 +18,12 @@ export interface Parallax {
   stop(): Promise<void>;
 }
 
-export async function startParallax(): Promise<Parallax> {
+export interface StartOptions {
+  /** Extra environment for the collector process, e.g. provider keys and base URLs of local stand-ins. */
+  env?: Record<string, string>;
+}
+
+export async function startParallax(options: StartOptions = {}): Promise<Parallax> {
   const apiKey = `px_${randomBytes(18).toString('base64url')}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'parallax-e2e-'));
   const collectorPort = await freePort();
@@ -35,6 +40,7 @@ export async function startParallax(): Promise<Parallax> {
     HOST: '127.0.0.1',
     PARALLAX_DATA_DIR: dataDir,
     PARALLAX_API_KEY: apiKey,
+    ...options.env,
   });
   await waitForOk(`${collectorUrl}/health`, collector);
   const dashboard = launch('dashboard', [built], {
