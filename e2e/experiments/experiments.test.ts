@@ -37,7 +37,10 @@ async function newPage(colorScheme: 'light' | 'dark' = 'light'): Promise<Page> {
 /** For a person to look at (never committed): EXPERIMENT_SCREENSHOTS=/tmp/dir. */
 async function screenshot(page: Page, name: string): Promise<void> {
   const dir = process.env.EXPERIMENT_SCREENSHOTS;
-  if (dir) await page.screenshot({ path: `${dir}/${name}.png`, fullPage: true });
+  if (!dir) return;
+  // From the top: a page scrolled by a focused field would put the sticky header over the middle of the shot.
+  await page.evaluate('window.scrollTo(0, 0)');
+  await page.screenshot({ path: `${dir}/${name}.png`, fullPage: true });
 }
 
 async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -120,6 +123,7 @@ describe('an experiment from the dataset page', () => {
   it('opens the form from the dataset with the dataset chosen, estimates the cost, and refuses to start before that', async () => {
     page = await newPage();
     await page.goto(`${parallax.dashboardUrl}/datasets/${datasetId}`);
+    await screenshot(page, 'dataset-light');
     await page.locator('[data-testid="run-experiment"]').click();
     await page.waitForURL(new RegExp(`/experiments/new\\?dataset=${datasetId}`));
     expect(await page.locator('[data-testid="experiment-dataset"]').inputValue()).toBe(datasetId);
@@ -170,6 +174,7 @@ describe('an experiment from the dataset page', () => {
       const [done, total, status] = await progress.evaluate((el) => [Number(el.getAttribute('data-done')), Number(el.getAttribute('data-total')), el.getAttribute('data-status')] as const);
       expect(total).toBe(8);
       seen.push(done);
+      if (done > 0 && done < total && seen.filter((d) => d > 0 && d < total).length === 1) await screenshot(page, 'experiment-running-light');
       if (status === 'completed') break;
       if (Date.now() > deadline) throw new Error(`still ${status} after 20 s, seen ${seen.join(',')}`);
       await page.waitForTimeout(60);
@@ -238,6 +243,7 @@ describe('an experiment from the dataset page', () => {
     const row = page.locator(`[data-testid="experiment-row"][data-experiment-id="${experimentId}"]`);
     expect(await row.locator('[data-testid="experiment-row-status"]').innerText()).toBe('Completed');
     expect(await row.locator('[data-testid="experiment-row-pass-rate"]').allInnerTexts()).toEqual(['100%', '50%']);
+    await screenshot(page, 'experiments-light');
   });
 
   it('compares a second run with the first as baseline: regressions first, in words with the p-value', async () => {
@@ -257,6 +263,11 @@ describe('an experiment from the dataset page', () => {
     const dark = await newPage('dark');
     await dark.goto(`${parallax.dashboardUrl}/experiments/${experiment.id}`);
     await dark.locator('[data-testid="experiment-status"][data-value="completed"]').waitFor({ timeout: 15_000 });
+    // The configuration that broke something is listed first.
+    expect(await dark.locator('[data-testid="comparison-row"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-config-id')))).toEqual([
+      'gpt-4o-mini',
+      'claude-haiku-4-5',
+    ]);
     const gpt = dark.locator('[data-testid="comparison-row"][data-config-id="gpt-4o-mini"]');
     expect(await gpt.locator('[data-testid="comparison-regressions"] li').allInnerTexts()).toEqual(['What is the capital of France?', 'What is the capital of Germany?']);
     expect(await gpt.locator('[data-testid="comparison-delta"]').innerText()).toBe('-0.50');
@@ -270,17 +281,23 @@ describe('an experiment from the dataset page', () => {
     await screenshot(dark, 'experiment-baseline-dark');
   });
 
-  it('says clearly when the collector has no key for a provider', async () => {
-    await page.goto(`${parallax.dashboardUrl}/experiments/new?dataset=${datasetId}`);
-    await fillConfig(page, 0, 'gemini', 'gemini-2.5-flash');
-    await page.locator('[data-testid="experiment-estimate"]').click();
-    await page.locator('[data-testid="estimate-result"][data-fresh="true"]').waitFor();
-    await page.locator('[data-testid="experiment-start"]').click();
-    const error = page.locator('[data-testid="experiment-error"]');
+  it('says clearly when the collector has no key for a provider, and keeps the form and its estimate', async () => {
+    const dark = await newPage('dark');
+    await dark.goto(`${parallax.dashboardUrl}/experiments/new?dataset=${datasetId}`);
+    await fillConfig(dark, 0, 'gemini', 'gemini-2.5-flash');
+    await dark.locator('[data-testid="experiment-estimate"]').click();
+    await dark.locator('[data-testid="estimate-result"][data-fresh="true"]').waitFor();
+    await dark.locator('[data-testid="experiment-start"]').click();
+    const error = dark.locator('[data-testid="experiment-error"]');
+    await error.waitFor();
     expect(await error.innerText()).toMatch(/A provider is not configured on the collector\.[\s\S]*GEMINI_API_KEY/);
-    expect(new URL(page.url()).pathname).toBe('/experiments/new');
+    expect(new URL(dark.url()).pathname).toBe('/experiments/new');
+    expect(await dark.locator('[data-testid="config-model"]').inputValue()).toBe('gemini-2.5-flash');
+    expect(await dark.locator('[data-testid="estimate-result"][data-fresh="true"]').count()).toBe(1);
+    expect(await dark.locator('[data-testid="experiment-start"]').isEnabled()).toBe(true);
     const { experiments } = await api<ExperimentListResponse>('GET', '/api/v1/experiments');
     expect(experiments.some((e) => e.configs.some((c) => c.provider === 'gemini'))).toBe(false);
+    await screenshot(dark, 'experiment-new-error-dark');
   });
 });
 

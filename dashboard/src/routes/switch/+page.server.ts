@@ -10,8 +10,10 @@ export const load: PageServerLoad = async (event) => {
   // Production's models, most expensive first: the from-model worth simulating is usually the top one.
   const production = models
     .toSorted((a, b) => (b.cost ?? -1) - (a.cost ?? -1) || b.calls - a.calls)
-    .map((m) => ({ model: m.model, provider: m.provider, calls: m.calls, cost: m.cost }));
-  const fromModel = params.get('fromModel')?.trim() || production[0]?.model || '';
+    .map((m) => m.model)
+    // The same model through two providers is one choice: the simulator selects calls by model name.
+    .filter((model, i, all) => model !== '' && all.indexOf(model) === i);
+  const fromModel = params.get('fromModel')?.trim() || production[0] || '';
   const toModel = params.get('toModel')?.trim() ?? '';
   const toProvider = params.get('toProvider')?.trim() ?? '';
   const simulation =
