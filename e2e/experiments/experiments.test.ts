@@ -299,6 +299,33 @@ describe('an experiment from the dataset page', () => {
     expect(experiments.some((e) => e.configs.some((c) => c.provider === 'gemini'))).toBe(false);
     await screenshot(dark, 'experiment-new-error-dark');
   });
+
+  it('rescores the stored answers without calling a model again', async () => {
+    const calls = openai.requests.length + anthropic.requests.length;
+    await page.goto(`${parallax.dashboardUrl}/experiments/${experimentId}`);
+    await page.locator('[data-testid="experiment-rescore"]').click();
+    expect(await page.locator('[data-testid="rescore-done"]').innerText()).toContain('score set 2');
+    expect(await page.locator('[data-testid="summary-row"] [data-testid="summary-pass-rate"]').allInnerTexts()).toEqual(['100%', '50%']);
+    expect(openai.requests.length + anthropic.requests.length).toBe(calls);
+  });
+
+  it('cancels a run in progress from its page', async () => {
+    scriptOpenAI([10_000, 10_000, 10_000, 10_000]);
+    const { experiment } = await api<{ experiment: ExperimentSummary }>('POST', '/api/v1/experiments', {
+      name: 'too slow',
+      datasetId,
+      configs: [{ id: 'gpt-4o-mini', provider: 'openai', model: 'gpt-4o-mini' }],
+      concurrency: 1,
+    });
+    await page.goto(`${parallax.dashboardUrl}/experiments/${experiment.id}`);
+    expect(await page.locator('[data-testid="experiment-status"]').innerText()).toMatch(/Queued|Running/);
+    await page.locator('[data-testid="experiment-cancel"]').click();
+    await page.locator('[data-testid="experiment-status"][data-value="cancelled"]').waitFor();
+    expect(await page.locator('[data-testid="experiment-status-reason"]').innerText()).toContain('cancelled on request');
+    expect(Number(await page.locator('[data-testid="experiment-progress"]').getAttribute('data-done'))).toBeLessThan(4);
+    await page.locator('[data-testid="experiment-cancel"]').waitFor({ state: 'detached' });
+    await page.locator('[data-testid="experiment-rescore"]').waitFor();
+  });
 });
 
 describe('switch simulator', () => {
