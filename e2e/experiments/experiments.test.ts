@@ -110,6 +110,11 @@ afterAll(async () => {
   await Promise.all([browser?.close(), openai?.close(), anthropic?.close(), production?.close(), parallax?.stop()]);
 });
 
+/** The form's rows live in the page's script: typing before it has started would be reset by it. */
+async function formReady(page: Page) {
+  await page.locator('[data-testid="experiment-form"][data-ready="true"]').waitFor();
+}
+
 async function fillConfig(page: Page, index: number, provider: string, model: string) {
   const row = page.locator('[data-testid="config-row"]').nth(index);
   await row.locator('[data-testid="config-provider"]').selectOption(provider);
@@ -126,6 +131,7 @@ describe('an experiment from the dataset page', () => {
     await screenshot(page, 'dataset-light');
     await page.locator('[data-testid="run-experiment"]').click();
     await page.waitForURL(new RegExp(`/experiments/new\\?dataset=${datasetId}`));
+    await formReady(page);
     expect(await page.locator('[data-testid="experiment-dataset"]').inputValue()).toBe(datasetId);
 
     await fillConfig(page, 0, 'openai', 'gpt-4o-mini');
@@ -163,9 +169,17 @@ describe('an experiment from the dataset page', () => {
     // Replies spread over ~3 s, so the bar has steps to show.
     scriptOpenAI([300, 1000, 1700, 2400]);
     scriptAnthropic([650, 1350, 2050, 2750], 2);
+    // Progress comes over the event stream, not by reloading the page's data (that is only the fallback).
+    const reloads: string[] = [];
+    const countReload = (request: { url(): string }) => {
+      if (request.url().includes('__data.json')) reloads.push(request.url());
+    };
+    page.on('request', countReload);
+    const stream = page.waitForResponse((r) => /^\/experiments\/[^/]+\/events$/.test(new URL(r.url()).pathname));
     await page.locator('[data-testid="experiment-start"]').click();
     await page.waitForURL(/\/experiments\/(?!new)[^/?]+$/);
     experimentId = new URL(page.url()).pathname.split('/').pop()!;
+    expect((await stream).headers()['content-type']).toContain('text/event-stream');
 
     const seen: number[] = [];
     const progress = page.locator('[data-testid="experiment-progress"]');
@@ -180,6 +194,10 @@ describe('an experiment from the dataset page', () => {
       await page.waitForTimeout(60);
     }
     expect(seen.some((done) => done > 0 && done < 8)).toBe(true);
+    // At most the load after the redirect and the one when the stream ended; polling would reload every second.
+    await page.locator('[data-testid="summary-row"]').first().waitFor();
+    page.off('request', countReload);
+    expect(reloads.length).toBeLessThanOrEqual(2);
     expect(seen.at(-1)).toBe(8);
     // The bar never went backwards.
     expect(seen).toEqual(seen.toSorted((a, b) => a - b));
@@ -284,6 +302,7 @@ describe('an experiment from the dataset page', () => {
   it('says clearly when the collector has no key for a provider, and keeps the form and its estimate', async () => {
     const dark = await newPage('dark');
     await dark.goto(`${parallax.dashboardUrl}/experiments/new?dataset=${datasetId}`);
+    await formReady(dark);
     await fillConfig(dark, 0, 'gemini', 'gemini-2.5-flash');
     await dark.locator('[data-testid="experiment-estimate"]').click();
     await dark.locator('[data-testid="estimate-result"][data-fresh="true"]').waitFor();
@@ -340,11 +359,14 @@ describe('switch simulator', () => {
 
     const page = await newPage();
     await page.goto(`${parallax.dashboardUrl}/switch?range=1h`);
-    await page.locator('[data-testid="switch-from"]').selectOption('gpt-4o-mini');
+    // gpt-4o-mini costs the most in the range, so it is the model offered first.
+    expect(await page.locator('[data-testid="switch-from"]').inputValue()).toBe('gpt-4o-mini');
     await page.locator('[data-testid="switch-to"]').fill('claude-haiku-4-5');
     await page.locator('[data-testid="switch-to-provider"]').selectOption('anthropic');
+    // Choosing from a menu submits the form at once (as the other pages' filters do); Simulate is for the typed model.
     await page.locator('[data-testid="switch-submit"]').click();
-    await page.waitForURL(/toModel=claude-haiku-4-5/);
+    await page.waitForURL(/toModel=claude-haiku-4-5&toProvider=anthropic|toProvider=anthropic.*toModel=claude-haiku-4-5/);
+    await page.locator('[data-testid="switch-calls-value"]').waitFor();
 
     const value = async (id: string) => Number(await page.locator(`[data-testid="${id}-value"]`).getAttribute('data-value'));
     // Experiment calls are not production traffic: only the three SDK calls count.
