@@ -21,6 +21,16 @@ import type {
   TraceListResponse,
   TraceResponse,
 } from '#lib/api-types.ts';
+import type {
+  ExperimentEstimateResponse,
+  ExperimentListResponse,
+  ExperimentResponse,
+  ExperimentResultsResponse,
+  ExperimentSummary,
+  RunBody,
+  StartBody,
+  SwitchSimulatorResponse,
+} from '#lib/experiments/types.ts';
 import { PROJECT_COOKIE } from '#lib/server/project-cookie.ts';
 
 type Fetch = typeof fetch;
@@ -110,6 +120,23 @@ export function collector({ fetch, cookies }: CollectorContext) {
       const path = `/api/v1/datasets/${id(datasetId)}/export`;
       return orError(call('GET', path, { query: { format, version: version ?? undefined }, accept: '*/*' }), path);
     },
+
+    experiments: {
+      list: () => get<ExperimentListResponse>('/api/v1/experiments'),
+      details: (experimentId: string) => get<ExperimentResponse>(`/api/v1/experiments/${id(experimentId)}`),
+      results: (experimentId: string, disagreements: boolean) =>
+        get<ExperimentResultsResponse>(`/api/v1/experiments/${id(experimentId)}/results`, { disagreements: disagreements ? '1' : undefined }),
+      estimate: (body: RunBody) => write<ExperimentEstimateResponse>('POST', '/api/v1/experiments/estimate', body),
+      start: (body: StartBody) => write<{ experiment: ExperimentSummary }>('POST', '/api/v1/experiments', body),
+      cancel: (experimentId: string) => write<{ experiment: ExperimentSummary }>('POST', `/api/v1/experiments/${id(experimentId)}/cancel`, {}),
+      rescore: (experimentId: string) => write<{ experiment: ExperimentSummary }>('POST', `/api/v1/experiments/${id(experimentId)}/rescore`, {}),
+      /** The collector's progress stream as it comes (text/event-stream), for a route to pass through. */
+      events: async (experimentId: string, signal: AbortSignal) => {
+        const path = `/api/v1/experiments/${id(experimentId)}/events`;
+        return orThrow(await call('GET', path, { accept: 'text/event-stream', signal }), path);
+      },
+    },
+    switchSimulator: (query: Query) => get<SwitchSimulatorResponse>('/api/v1/switch-simulator', query),
   };
 }
 
@@ -121,6 +148,7 @@ interface CallOptions {
   body?: string;
   contentType?: string;
   accept?: string;
+  signal?: AbortSignal;
 }
 
 async function send(fetch: Fetch, method: string, path: string, options: CallOptions): Promise<Response> {
@@ -135,7 +163,7 @@ async function send(fetch: Fetch, method: string, path: string, options: CallOpt
   if (options.body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
 
   try {
-    return await fetch(url, { method, headers, body: options.body });
+    return await fetch(url, { method, headers, body: options.body, signal: options.signal });
   } catch (cause) {
     const reason = cause instanceof Error ? (cause.cause instanceof Error ? cause.cause.message : cause.message) : String(cause);
     throw new CollectorError(

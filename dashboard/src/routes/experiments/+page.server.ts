@@ -1,5 +1,4 @@
 import { collector } from '#lib/server/collector.ts';
-import { experimentsApi } from '#lib/experiments/server/collector.ts';
 import type { ExperimentConfigSummary } from '#lib/experiments/types.ts';
 import type { PageServerLoad } from './$types';
 
@@ -7,7 +6,7 @@ import type { PageServerLoad } from './$types';
 const WITH_FIGURES = 50;
 
 export const load: PageServerLoad = async (event) => {
-  const api = experimentsApi(event);
+  const api = collector(event).experiments;
   const [{ experiments }, datasets] = await Promise.all([
     api.list(),
     collector(event)

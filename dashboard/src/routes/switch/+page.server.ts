@@ -1,5 +1,4 @@
 import { collector } from '#lib/server/collector.ts';
-import { experimentsApi } from '#lib/experiments/server/collector.ts';
 import { timeRangeOf } from '#lib/time-range.ts';
 import type { PageServerLoad } from './$types';
 
@@ -18,7 +17,7 @@ export const load: PageServerLoad = async (event) => {
   const toProvider = params.get('toProvider')?.trim() ?? '';
   const simulation =
     fromModel && toModel
-      ? await experimentsApi(event).switchSimulator({ from: range.from, to: range.to, fromModel, toModel, toProvider: toProvider || undefined })
+      ? await collector(event).switchSimulator({ from: range.from, to: range.to, fromModel, toModel, toProvider: toProvider || undefined })
       : null;
   return { range, production, fromModel, toModel, toProvider, simulation };
 };

@@ -1,10 +1,9 @@
 import { fail } from '@sveltejs/kit';
 import { collector, failureMessage } from '#lib/server/collector.ts';
-import { experimentsApi } from '#lib/experiments/server/collector.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
-  const api = experimentsApi(event);
+  const api = collector(event).experiments;
   const id = event.params.experimentId;
   const disagreementsOnly = event.url.searchParams.get('disagreements') === '1';
   const [details, results] = await Promise.all([api.details(id), api.results(id, disagreementsOnly)]);
@@ -30,7 +29,7 @@ export const load: PageServerLoad = async (event) => {
 export const actions: Actions = {
   cancel: async (event) => {
     try {
-      await experimentsApi(event).cancel(event.params.experimentId);
+      await collector(event).experiments.cancel(event.params.experimentId);
     } catch (failure) {
       return fail(409, { cancel: { error: failureMessage(failure) } });
     }
@@ -39,7 +38,7 @@ export const actions: Actions = {
 
   rescore: async (event) => {
     try {
-      const { experiment } = await experimentsApi(event).rescore(event.params.experimentId);
+      const { experiment } = await collector(event).experiments.rescore(event.params.experimentId);
       return { rescore: { scoreVersion: experiment.scoreVersion } };
     } catch (failure) {
       return fail(409, { rescore: { error: failureMessage(failure) } });

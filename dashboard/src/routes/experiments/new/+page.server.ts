@@ -1,6 +1,5 @@
 import { fail, redirect } from '@sveltejs/kit';
 import { CollectorError, collector } from '#lib/server/collector.ts';
-import { experimentsApi } from '#lib/experiments/server/collector.ts';
 import { parseRun, parseStart, valuesFromForm } from '#lib/experiments/form.ts';
 import type { DatasetSummary } from '#lib/api-types.ts';
 import type { ExperimentSummary } from '#lib/experiments/types.ts';
@@ -14,7 +13,7 @@ export const load: PageServerLoad = async (event) => {
   const [datasets, experiments, models] = await Promise.all([
     api.datasets().then((r) => r.datasets),
     // The baseline menu and the model suggestions help; the form works without them.
-    experimentsApi(event)
+    collector(event).experiments
       .list()
       .then(
         (r) => r.experiments,
@@ -53,7 +52,7 @@ export const actions: Actions = {
     const run = parseRun(values);
     if (!run.ok) return fail(400, { values, error: run.error, providerMissing: false });
     try {
-      const estimate = await experimentsApi(event).estimate(run.value);
+      const estimate = await collector(event).experiments.estimate(run.value);
       return { values, estimate };
     } catch (failure) {
       return fail(422, { values, ...refusal(failure) });
@@ -66,7 +65,7 @@ export const actions: Actions = {
     if (!start.ok) return fail(400, { values, error: start.error, providerMissing: false });
     let id: string;
     try {
-      id = (await experimentsApi(event).start(start.value)).experiment.id;
+      id = (await collector(event).experiments.start(start.value)).experiment.id;
     } catch (failure) {
       return fail(422, { values, ...refusal(failure) });
     }

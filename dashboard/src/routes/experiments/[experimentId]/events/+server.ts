@@ -1,4 +1,4 @@
-import { experimentsApi } from '#lib/experiments/server/collector.ts';
+import { collector } from '#lib/server/collector.ts';
 import { CollectorError } from '#lib/server/collector.ts';
 import type { RequestHandler } from './$types';
 
@@ -8,7 +8,7 @@ import type { RequestHandler } from './$types';
  */
 export const GET: RequestHandler = async (event) => {
   try {
-    const upstream = await experimentsApi(event).events(event.params.experimentId, event.request.signal);
+    const upstream = await collector(event).experiments.events(event.params.experimentId, event.request.signal);
     return new Response(upstream.body, {
       headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' },
     });
