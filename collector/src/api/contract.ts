@@ -1,5 +1,6 @@
 // The JSON API's response shapes: the one contract between the collector and its clients
 // (dashboard, CLI). Clients import these as types only.
+import type { Assertion } from '@parallax/sdk';
 
 /** GenAI semantic conventions (v1.41) message parts, as stored and returned. */
 export type MessagePart =
@@ -239,16 +240,8 @@ export interface ItemInput {
   params?: Record<string, unknown> | null;
 }
 
-/** Checks a model's answer must pass. A rubric is judged by a model. */
-export type Assertion =
-  | { type: 'equals'; value: string; ignoreCase?: boolean }
-  | { type: 'contains'; value: string; ignoreCase?: boolean }
-  | { type: 'not_contains'; value: string; ignoreCase?: boolean }
-  | { type: 'regex'; pattern: string; flags?: string }
-  | { type: 'is_json' }
-  | { type: 'json_schema'; schema: Record<string, unknown> }
-  | { type: 'max_length'; value: number }
-  | { type: 'rubric'; rubric: string };
+/** Checks a model's answer must pass (a rubric is judged by a model): the SDK eval library's type. */
+export type { Assertion };
 
 export interface DatasetSummary {
   id: string;
