@@ -52,7 +52,13 @@ export async function listTraces(storage: Storage, query: TraceQuery): Promise<{
     to: clickhouseParamTime(query.to),
     limit: query.limit + 1,
   };
+  // Conditions on spans pick traces through trace-id subqueries in WHERE, so ClickHouse can use the
+  // primary key and skip indexes for them, and only the chosen traces are aggregated. (As HAVING
+  // conditions they forced every span in the range through the GROUP BY: 11x slower at 10M spans.)
+  const where: string[] = [];
   const having: string[] = [];
+  const inRange = "project_id = {project:String} AND start_time >= {from:DateTime64(3, 'UTC')} AND start_time < {to:DateTime64(3, 'UTC')}";
+  const tracesWith = (condition: string) => `trace_id IN (SELECT trace_id FROM {db}.spans WHERE ${inRange} AND (${condition}))`;
   const spanConditions: [keyof TraceQuery, string][] = [
     ['service', 'service_name = {service:String}'],
     ['environment', 'environment = {environment:String}'],
@@ -69,16 +75,16 @@ export async function listTraces(storage: Storage, query: TraceQuery): Promise<{
   for (const [key, condition] of spanConditions) {
     const value = query[key];
     if (typeof value === 'string' && value) {
-      having.push(`countIf(${condition}) > 0`);
+      where.push(tracesWith(condition));
       params[key] = value;
     }
   }
   Object.entries(query.metadata ?? {}).forEach(([key, value], i) => {
-    having.push(`countIf(attributes[{metaKey${i}:String}] = {metaValue${i}:String}) > 0`);
+    where.push(tracesWith(`attributes[{metaKey${i}:String}] = {metaValue${i}:String}`));
     params[`metaKey${i}`] = `parallax.metadata.${key}`;
     params[`metaValue${i}`] = value;
   });
-  if (query.status === 'error') having.push("countIf(status_code = 'ERROR') > 0");
+  if (query.status === 'error') where.push(tracesWith("status_code = 'ERROR'"));
   if (query.status === 'ok') having.push("countIf(status_code = 'ERROR') = 0");
   const ranges: [number | undefined, string][] = [
     [query.minCost, 'cost >= {minCost:Float64}'],
@@ -115,8 +121,7 @@ export async function listTraces(storage: Storage, query: TraceQuery): Promise<{
        if(countIf(cost_total IS NOT NULL) = 0, NULL, sum(cost_total)) AS cost,
        toString(${sort.expression}) AS sortValue
      FROM {db}.spans
-     WHERE project_id = {project:String}
-       AND start_time >= {from:DateTime64(3, 'UTC')} AND start_time < {to:DateTime64(3, 'UTC')}
+     WHERE ${[inRange, ...where].join(' AND ')}
      GROUP BY trace_id
      ${having.length ? `HAVING ${having.join(' AND ')}` : ''}
      ORDER BY ${sort.expression} ${direction}, trace_id ${direction}
