@@ -106,6 +106,9 @@ describe('POST /v1/traces', () => {
     expect(llm.kind).toBe('CLIENT');
     expect(llm.events.map((e) => e.name)).toEqual(['retry']);
     expect(llm.attributes['session.id']).toBe('session-7');
+    // The conversation is stored once, in the message columns, not again among the attributes.
+    expect(llm.attributes['gen_ai.input.messages']).toBeUndefined();
+    expect(llm.attributes['gen_ai.request.model']).toBe('gpt-4o');
     expect(llm.llm).toMatchObject({
       operation: 'chat',
       provider: 'openai',

@@ -1,4 +1,5 @@
 import type { Attributes, AttributeValue, OtlpScopeSpans } from '../otlp/decode.ts';
+import { isContentAttribute } from './content-attributes.ts';
 import { extractGenAI } from './genai.ts';
 import type { PriceOverride } from '../store/price-overrides.ts';
 import { priceCall } from './pricing.ts';
@@ -58,8 +59,9 @@ export function toSpanRows(projectId: string, scopes: OtlpScopeSpans[], priceOve
     const environment =
       resourceAttributes['deployment.environment.name'] ?? resourceAttributes['deployment.environment'] ?? '';
     for (const span of scope.spans) {
-      const attributes = stringMap(span.attributes);
       const genai = extractGenAI(span.attributes, span.events, scope.scopeName);
+      const hasMessages = !!genai && !!(genai.inputMessages || genai.outputMessages || genai.systemInstructions || genai.toolDefinitions);
+      const attributes = stringMap(span.attributes, hasMessages ? isContentAttribute : undefined);
       const start = new Date(Number(span.startTimeUnixNano / 1_000_000n));
       const model = genai ? genai.requestModel || genai.responseModel : '';
       const durationMs = Number(span.endTimeUnixNano - span.startTimeUnixNano) / 1e6;
@@ -127,11 +129,11 @@ export function clickhouseTime(unixNano: bigint): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)}.${fraction}`;
 }
 
-function stringMap(attributes: Attributes): Record<string, string> {
+function stringMap(attributes: Attributes, leaveOut?: (key: string) => boolean): Record<string, string> {
   const out: Record<string, string> = {};
   for (const key in attributes) {
     const value = attributes[key]!;
-    if (value === null) continue;
+    if (value === null || leaveOut?.(key)) continue;
     out[key] = typeof value === 'string' ? value : JSON.stringify(value);
   }
   return out;

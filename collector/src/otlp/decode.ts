@@ -106,8 +106,10 @@ export function decodeProtobuf(body: Uint8Array): DecodedRequest {
   } catch (error) {
     throw new MalformedPayloadError(`invalid OTLP protobuf (ExportTraceServiceRequest): ${(error as Error).message}`);
   }
+  // The protobuf decoder has already enforced every field's type, so the schema check that JSON
+  // needs is skipped: toObject gives the same shape, with 64-bit integers as decimal strings.
   const object = ExportTraceServiceRequest.toObject(message, { longs: String, bytes: String, defaults: false });
-  return fromJsonShape(object, 'base64');
+  return toDecoded(object as RequestJson, 'base64');
 }
 
 export function decodeJson(text: string): DecodedRequest {
