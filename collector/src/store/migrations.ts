@@ -219,6 +219,23 @@ export const migrations: ReadonlyArray<{ version: number; name: string; statemen
       ) ENGINE = ReplacingMergeTree ORDER BY (project_id, experiment_id, score_version, item_id, config_id, repetition, position)`,
     ],
   },
+  {
+    version: 6,
+    name: 'trace hours: find one trace without probing every granule',
+    statements: [
+      // The spans table is ordered by time, not by trace; the bloom filter on trace_id still had to be
+      // checked in every granule. The hours a trace's spans started in, kept beside it, let a trace
+      // lookup read just those hours through the primary key.
+      `CREATE TABLE IF NOT EXISTS {db}.trace_hours (
+        project_id LowCardinality(String),
+        trace_id FixedString(32),
+        hour DateTime('UTC')
+      ) ENGINE = ReplacingMergeTree ORDER BY (project_id, trace_id, hour)`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.trace_hours_mv TO {db}.trace_hours AS
+        SELECT project_id, trace_id, toStartOfHour(start_time) AS hour FROM {db}.spans`,
+      `INSERT INTO {db}.trace_hours SELECT DISTINCT project_id, trace_id, toStartOfHour(start_time) FROM {db}.spans`,
+    ],
+  },
 ];
 
 export async function migrate(storage: Storage): Promise<{ applied: number[] }> {

@@ -19,7 +19,12 @@ export async function applyRetention(storage: Storage, projects: ProjectStore, n
     const where = "project_id = {project:String} AND start_time < {cutoff:DateTime64(3, 'UTC')}";
     const [expired] = await select<{ n: number }>(storage, `SELECT count() AS n FROM {db}.spans WHERE ${where}`, params);
     if (!expired?.n) continue;
-    await storage.client.command({ query: `DELETE FROM ${quoteIdentifier(storage.database)}.spans WHERE ${where}`, query_params: params });
+    const db = quoteIdentifier(storage.database);
+    await storage.client.command({ query: `DELETE FROM ${db}.spans WHERE ${where}`, query_params: params });
+    await storage.client.command({
+      query: `DELETE FROM ${db}.trace_hours WHERE project_id = {project:String} AND hour < toStartOfHour({cutoff:DateTime64(3, 'UTC')})`,
+      query_params: params,
+    });
     results.push({ projectId: project.id, deletedSpans: expired.n });
   }
   return results;

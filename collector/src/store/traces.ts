@@ -147,6 +147,9 @@ export async function getTrace(storage: Storage, projectId: string, traceId: str
     `SELECT *, toString(toUnixTimestamp64Nano(start_time)) AS start_ns, toString(toUnixTimestamp64Nano(end_time)) AS end_ns
      FROM {db}.spans
      WHERE project_id = {project:String} AND trace_id = {trace:String}
+       AND toStartOfHour(start_time) IN (
+         SELECT hour FROM {db}.trace_hours WHERE project_id = {project:String} AND trace_id = {trace:String}
+       )
      ORDER BY start_time, span_id
      LIMIT 1 BY span_id`,
     { project: projectId, trace: traceId },
