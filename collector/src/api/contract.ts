@@ -84,6 +84,9 @@ export interface ModelMetricsResponse {
 export interface TimeseriesPoint {
   /** Start of the bucket, ISO 8601. */
   time: string;
+  /** The group's value (a model, provider, service, … per `groupBy`). */
+  key: string;
+  /** Same as `key`; the name for the default grouping by model. */
   model: string;
   calls: number;
   errors: number;
@@ -98,6 +101,7 @@ export interface TimeseriesPoint {
 export interface TimeseriesResponse {
   from: string;
   to: string;
+  groupBy: BreakdownDimension;
   bucketSeconds: number;
   points: TimeseriesPoint[];
 }

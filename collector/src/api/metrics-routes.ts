@@ -4,7 +4,7 @@ import type { BreakdownResponse, ModelMetricsResponse, TimeseriesResponse } from
 import { apiError } from './errors.ts';
 import { breakdownQuery, describeIssue, rangeAndFilters, timeseriesQuery, toFilter } from './params.ts';
 import type { Storage } from '../store/clickhouse.ts';
-import { bucketSecondsFor, metricsBreakdown, modelMetrics, modelTimeseries } from '../store/metrics.ts';
+import { bucketSecondsFor, metricsBreakdown, modelMetrics, timeseries } from '../store/metrics.ts';
 
 export function metricsRoutes(storage: Storage) {
   const api = new Hono<{ Variables: AuthVariables }>();
@@ -51,8 +51,9 @@ export function metricsRoutes(storage: Storage) {
     const body: TimeseriesResponse = {
       from: filter.from.toISOString(),
       to: filter.to.toISOString(),
+      groupBy: extra.data.groupBy,
       bucketSeconds,
-      points: await modelTimeseries(storage, filter, bucketSeconds),
+      points: await timeseries(storage, filter, bucketSeconds, extra.data.groupBy),
     };
     return c.json(body);
   });

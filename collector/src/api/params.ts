@@ -40,12 +40,15 @@ export function toFilter(projectId: string, q: z.infer<typeof rangeAndFilters>):
   };
 }
 
+const dimension = z.enum(['model', 'provider', 'service', 'environment', 'user', 'session', 'tag']);
+
 export const timeseriesQuery = z.object({
   bucket: z.coerce.number().int().min(10).max(30 * 86400).optional(),
+  groupBy: dimension.default('model'),
 });
 
 export const breakdownQuery = z.object({
-  groupBy: z.enum(['model', 'provider', 'service', 'environment', 'user', 'session', 'tag']).default('model'),
+  groupBy: dimension.default('model'),
   limit: z.coerce.number().int().min(1).max(1000).default(200),
 });
 

@@ -106,6 +106,13 @@ describe('GET /api/v1/metrics/timeseries', () => {
     expect(calls).toBe(3);
     expect(body.points.every((p) => /^\d{4}-\d\d-\d\dT\d\d:00:00Z$/.test(p.time))).toBe(true);
   });
+
+  it('groups the series by another dimension', async () => {
+    const { body } = await collector.api<TimeseriesResponse>(`/api/v1/metrics/timeseries?${range()}&bucket=3600&groupBy=provider`);
+    expect(body.groupBy).toBe('provider');
+    const calls = (key: string) => body.points.filter((p) => p.key === key).reduce((n, p) => n + p.calls, 0);
+    expect([calls('openai'), calls('anthropic'), calls('ollama')]).toEqual([3, 2, 1]);
+  });
 });
 
 describe('GET /api/v1/traces', () => {

@@ -70,13 +70,13 @@ export function bucketSecondsFor(from: Date, to: Date): number {
   return steps.find((s) => span / s <= 90) ?? 86400;
 }
 
-export async function modelTimeseries(storage: Storage, filter: SpanFilter, bucketSeconds: number): Promise<TimeseriesPoint[]> {
+export async function timeseries(storage: Storage, filter: SpanFilter, bucketSeconds: number, groupBy: BreakdownDimension = 'model'): Promise<TimeseriesPoint[]> {
   const where = filterClause(filter);
-  return select<TimeseriesPoint>(
+  const rows = await select<Omit<TimeseriesPoint, 'model'>>(
     storage,
     `SELECT
        formatDateTime(toStartOfInterval(start_time, toIntervalSecond({bucket:UInt32})), '%Y-%m-%dT%H:%i:%SZ', 'UTC') AS time,
-       model,
+       ${GROUP_EXPRESSIONS[groupBy]} AS key,
        count() AS calls,
        countIf(status_code = 'ERROR') AS errors,
        ${COST_SUM} AS cost,
@@ -87,8 +87,9 @@ export async function modelTimeseries(storage: Storage, filter: SpanFilter, buck
        if(countIf(ttft_ms IS NOT NULL) = 0, NULL, round(quantileIf(0.5)(ttft_ms, ttft_ms IS NOT NULL), 3)) AS ttftP50Ms
      FROM {db}.spans
      WHERE ${where.sql} AND operation != ''
-     GROUP BY time, model
-     ORDER BY time, model`,
+     GROUP BY time, key
+     ORDER BY time, key`,
     { ...where.params, bucket: bucketSeconds },
   );
+  return rows.map((row) => ({ ...row, model: row.key }));
 }
