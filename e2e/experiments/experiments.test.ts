@@ -264,6 +264,14 @@ describe('an experiment from the dataset page', () => {
     await screenshot(page, 'experiments-light');
   });
 
+  it("shows each model's quality from the experiment on the Models page, next to its cost", async () => {
+    await page.goto(`${parallax.dashboardUrl}/models`);
+    const quality = (model: string) => page.locator(`[data-testid="model-row"][data-model="${model}"] [data-testid="model-quality"]`);
+    expect(await quality('gpt-4o-mini').getAttribute('data-value')).toBe('1');
+    expect(await quality('gpt-4o-mini').innerText()).toMatch(/^100% \(/);
+    expect(await quality('claude-haiku-4-5').getAttribute('data-value')).toBe('0.5');
+  });
+
   it('compares a second run with the first as baseline: regressions first, in words with the p-value', async () => {
     // The second run: OpenAI now fails France and Germany; every Anthropic answer names a capital.
     scriptOpenAI([0, 0, 0, 0], ['France', 'Germany']);

@@ -505,3 +505,8 @@ export interface SwitchSimulatorResponse {
   /** Latest completed experiments with a configuration on each model, newest first. */
   quality: { fromModel: SwitchQuality[]; toModel: SwitchQuality[] };
 }
+
+/** Each model's quality on its latest completed experiment (null when no experiment used it). */
+export interface ModelQualityResponse {
+  quality: Record<string, SwitchQuality | null>;
+}

@@ -10,6 +10,7 @@ import type {
   ExperimentResponse,
   ExperimentResultsResponse,
   ExperimentSummary,
+  ModelQualityResponse,
   SwitchSimulatorResponse,
   TraceListResponse,
   TraceResponse,
@@ -238,6 +239,14 @@ describe('an experiment across three providers', () => {
     expect(body.quality.fromModel.map((q) => q.configId)).toEqual(['gpt', 'gpt']);
     // Experiment calls are not production traffic.
     expect(body.calls).toBe(0);
+  });
+
+  it("gives each model's quality on its latest experiment, for the models page", async () => {
+    const { body } = await collector.api<ModelQualityResponse>('/api/v1/experiments/quality?models=claude-haiku-4-5,gpt-4o-mini,never-tested');
+    expect(body.quality['claude-haiku-4-5']).toMatchObject({ experimentId: experiment.id, configId: 'claude', passRate: 0 });
+    expect(body.quality['gpt-4o-mini']?.configId).toBe('gpt');
+    expect(body.quality['never-tested']).toBeNull();
+    expect((await collector.api('/api/v1/experiments/quality')).status).toBe(400);
   });
 });
 

@@ -15,6 +15,7 @@ import type {
   ExperimentResultsResponse,
   ExperimentSummary,
   SwitchQuality,
+  ModelQualityResponse,
   SwitchSimulatorResponse,
 } from './contract.ts';
 import { apiError } from './errors.ts';
@@ -35,6 +36,18 @@ const QUALITY_EXPERIMENTS = 5;
 /** Experiments (run models over a dataset, score, compare) and the model switch simulator. */
 export function experimentRoutes(deps: ExperimentRouteDeps) {
   const api = new Hono<{ Variables: AuthVariables }>();
+
+  // Before /experiments/:id, which would otherwise take "quality" for an id.
+  api.get('/experiments/quality', async (c) => {
+    const models = (c.req.query('models') ?? '').split(',').map((m) => m.trim()).filter(Boolean);
+    if (models.length === 0 || models.length > 50) {
+      return apiError(c, 400, 'invalid_query', 'invalid "models": give 1 to 50 model names, comma-separated');
+    }
+    const projectId = c.get('projectId');
+    const found = await Promise.all(models.map(async (model) => [model, (await qualityOf(deps, projectId, model))[0] ?? null] as const));
+    const response: ModelQualityResponse = { quality: Object.fromEntries(found) };
+    return c.json(response);
+  });
   const { experiments } = deps;
 
   api.post('/experiments/estimate', async (c) => {

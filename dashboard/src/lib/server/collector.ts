@@ -12,6 +12,7 @@ import type {
   DatasetSummary,
   KeyListResponse,
   ModelMetricsResponse,
+  ModelQualityResponse,
   PriceOverride,
   ProjectInfo,
   ProjectListResponse,
@@ -130,6 +131,8 @@ export function collector({ fetch, cookies }: CollectorContext) {
       start: (body: StartBody) => write<{ experiment: ExperimentSummary }>('POST', '/api/v1/experiments', body),
       cancel: (experimentId: string) => write<{ experiment: ExperimentSummary }>('POST', `/api/v1/experiments/${id(experimentId)}/cancel`, {}),
       rescore: (experimentId: string) => write<{ experiment: ExperimentSummary }>('POST', `/api/v1/experiments/${id(experimentId)}/rescore`, {}),
+      /** Each model's quality on its latest completed experiment. */
+      quality: (models: string[]) => get<ModelQualityResponse>('/api/v1/experiments/quality', { models: models.join(',') }),
       /** The collector's progress stream as it comes (text/event-stream), for a route to pass through. */
       events: async (experimentId: string, signal: AbortSignal) => {
         const path = `/api/v1/experiments/${id(experimentId)}/events`;

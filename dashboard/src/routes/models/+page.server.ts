@@ -10,5 +10,7 @@ export const load: PageServerLoad = async (event) => {
   const window = { from: range.from, to: range.to };
   const api = collector(event);
   const [metrics, options] = await Promise.all([api.modelMetrics({ ...window, ...filters }), filterOptions(api, window, filters)]);
-  return { range, filters, metrics, options };
+  const models = metrics.models.map((m) => m.model).slice(0, 50);
+  const quality = models.length ? (await api.experiments.quality(models)).quality : {};
+  return { range, filters, metrics, options, quality };
 };
