@@ -65,6 +65,6 @@ export const ATTR_PARALLAX_CONTENT_TRUNCATED = 'parallax.content.truncated';
 export const ATTR_PARALLAX_STREAM_CANCELLED = 'parallax.stream.cancelled';
 /**
  * Set when a stream was garbage-collected before it was read to the end, broken out of or aborted: its span ends
- * then, with what had arrived, at the time of the last chunk (or of the response when none was read).
+ * then, with what had arrived, at the time of its first chunk (or of the response when none was read).
  */
 export const ATTR_PARALLAX_STREAM_ABANDONED = 'parallax.stream.abandoned';

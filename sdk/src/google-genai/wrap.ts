@@ -36,7 +36,14 @@ export function wrapGoogleGenAI<T extends GoogleGenAI>(ai: T, options?: Instrume
     diag.debug('@parallax/sdk: could not set up tracing for the GoogleGenAI client; it stays untraced', error);
     return ai;
   }
-  const endpoint = (): GeminiEndpoint => describeEndpoint(models.apiClient?.getBaseUrl?.(), (ai as { vertexai?: boolean }).vertexai === true);
+  // Parsed once per base URL, not once per call.
+  const vertex = (ai as { vertexai?: boolean }).vertexai === true;
+  let described: { baseUrl: string | undefined; endpoint: GeminiEndpoint } | undefined;
+  const endpoint = (): GeminiEndpoint => {
+    const baseUrl = models.apiClient?.getBaseUrl?.();
+    if (described?.baseUrl !== baseUrl || !described) described = { baseUrl, endpoint: describeEndpoint(baseUrl, vertex) };
+    return described.endpoint;
+  };
 
   const generateContent = models.generateContent;
   const generateContentStream = models.generateContentStream;

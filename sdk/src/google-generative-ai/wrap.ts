@@ -72,7 +72,9 @@ export function wrapGoogleGenerativeAI<T extends GoogleGenerativeAI>(genAI: T, o
 
 function wrapModel(model: ModelLike, instrumentation: Instrumentation): void {
   const m = model as unknown as Record<string, AsyncMethod | ((...args: unknown[]) => unknown)>;
-  const endpoint = (): GeminiEndpoint => describeEndpoint(model._requestOptions?.baseUrl, false);
+  // The model's request options are fixed when getGenerativeModel() makes it: parse its base URL once.
+  const described = describeEndpoint(model._requestOptions?.baseUrl, false);
+  const endpoint = (): GeminiEndpoint => described;
   const patch = (name: string, value: (...args: unknown[]) => unknown) => Object.defineProperty(model, name, { value, writable: true, configurable: true });
   const original = (name: string) => (m[name] as AsyncMethod).bind(model);
 

@@ -5,9 +5,10 @@
 // Why garbage collection rather than an idle timeout: a timeout cannot tell an abandoned stream from a slow reader
 // (a consumer applying backpressure, a user reading a long answer chunk by chunk) and would end live spans early,
 // and resetting a timer on every chunk costs more than the whole per-chunk budget. Collection is exact; its only
-// cost is that the span ends late (whenever the engine collects). The span's end time is then the last moment the
-// call made progress (the response, or the last chunk read), not the moment of collection, and it carries
-// `parallax.stream.abandoned = true` with whatever arrived.
+// cost is that the span ends late (whenever the engine collects). The span's end time is then the last progress we
+// timestamped (the response, or the first chunk read — not every chunk: reading the clock per chunk would cost more
+// than the rest of the per-chunk work), not the moment of collection, and it carries `parallax.stream.abandoned =
+// true` with whatever arrived.
 //
 // The registry holds the LlmSpan, which must not reference the stream; traced iterators do reference the stream,
 // so a stream that is still being read through an iterator (for-await, tee(), toReadableStream()) stays alive.
