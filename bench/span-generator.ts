@@ -8,6 +8,7 @@ import { resourceFromAttributes, type Resource } from '@opentelemetry/resources'
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { Corpus, orderId, TOOLS, type ToolSpec } from './lib/genai-content.ts';
 import { cumulativeWeights, Random } from './lib/random.ts';
+import { isContentAttribute, type SpanRow } from '@parallax/collector';
 
 export interface GeneratorOptions {
   seed: number;
@@ -473,48 +474,8 @@ function hrTime(ns: bigint): HrTime {
 
 // ---- rows --------------------------------------------------------------------------------------
 
-/** A row of the spans table (collector/src/store/migrations.ts), as the collector normalises it. */
-export interface SpanTableRow {
-  project_id: string;
-  trace_id: string;
-  span_id: string;
-  parent_span_id: string;
-  name: string;
-  kind: string;
-  start_time: string;
-  end_time: string;
-  duration_ms: number;
-  status_code: string;
-  status_message: string;
-  service_name: string;
-  scope_name: string;
-  resource_attributes: Record<string, string>;
-  attributes: Record<string, string>;
-  events: string;
-  operation: string;
-  provider: string;
-  model: string;
-  request_model: string;
-  response_model: string;
-  input_tokens: number;
-  output_tokens: number;
-  cache_read_tokens: number;
-  cache_write_tokens: number;
-  reasoning_tokens: number;
-  cost_total: number | null;
-  cost_input: number | null;
-  cost_output: number | null;
-  finish_reasons: string[];
-  ttft_ms: number | null;
-  input_messages: string;
-  output_messages: string;
-  system_instructions: string;
-  tool_definitions: string;
-  session_id: string;
-  user_id: string;
-  environment: string;
-  tags: string[];
-}
+/** A row of the spans table, exactly as the collector stores it. */
+export type SpanTableRow = SpanRow;
 
 const KINDS = ['INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];
 const STATUS = ['UNSET', 'OK', 'ERROR'];
@@ -529,6 +490,8 @@ export function toSpanRow(span: GenSpan, projectId: string): SpanTableRow {
   const a = span.attributes;
   const attributes: Record<string, string> = {};
   for (const key in a) {
+    // The collector keeps a conversation in the message columns only.
+    if (isContentAttribute(key)) continue;
     const value = a[key]!;
     attributes[key] = typeof value === 'string' ? value : JSON.stringify(value);
   }

@@ -17,6 +17,9 @@ import { createApp } from './server.ts';
 
 export { configFromEnv, type CollectorConfig } from './config.ts';
 export type * from './api/contract.ts';
+// For benchmarks that insert the same rows directly, as a baseline for ingest.
+export type { SpanRow } from './ingest/normalize.ts';
+export { isContentAttribute } from './ingest/content-attributes.ts';
 export type { ProviderEnv } from './experiments/providers.ts';
 
 /** Start-up settings; `providers` (keys and base URLs for experiments) defaults to the process environment. */
