@@ -10,6 +10,7 @@ import {
   ATTR_SESSION_ID,
   ATTR_USER_ID,
 } from './semconv.ts';
+import { parentContext, setValueForOurSpans } from './instrument/suppress.ts';
 import { getTracer } from './instrument/tracer.ts';
 
 export interface PromptRef {
@@ -41,7 +42,7 @@ export function withContext<T>(values: ParallaxContext, fn: () => T): T {
   const parent = active.getValue(PARALLAX_CONTEXT) as Stored | undefined;
   const merged = parent ? mergeContext(parent.value, values) : values;
   const stored: Stored = { value: merged, attributes: toAttributes(merged) };
-  return context.with(active.setValue(PARALLAX_CONTEXT, stored), fn);
+  return context.with(setValueForOurSpans(active, PARALLAX_CONTEXT, stored), fn);
 }
 
 /** The values set by the innermost withContext() around the current code, if any. */
@@ -63,7 +64,7 @@ export interface TracedOptions {
  * trace. Works for sync and async functions; an error thrown (or rejected) is recorded and passed on unchanged.
  */
 export function traced<T>(name: string, fn: (span: Span) => T, options?: TracedOptions): T {
-  const parent = context.active();
+  const parent = parentContext();
   let span: Span | undefined;
   try {
     const ctxAttributes = contextAttributes(parent);

@@ -7,7 +7,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { startAnthropicServer, type AnthropicServer } from '@parallax/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { traced } from '../context.ts';
+import { traced, withContext } from '../context.ts';
 import { wrapAnthropic } from './wrap.ts';
 
 let server: AnthropicServer;
@@ -81,6 +81,29 @@ describe('Anthropic SDK self-tracing under a global tracer provider', () => {
 
     expect(usageSpans().map((s) => s.name)).toEqual(Array(5).fill('chat claude-haiku-4-5'));
     expect(exporter.getFinishedSpans()).toHaveLength(5);
+  });
+
+  it('our spans started from a MessageStream event handler are still recorded (the helper runs suppressed)', async () => {
+    server.enqueue({ text: 'first', usage }, { text: 'second', usage });
+    const client = wrapAnthropic(newClient());
+    let followUp: Promise<unknown> | undefined;
+    await traced('request', () =>
+      client.messages
+        .stream(base)
+        .on('message', () => {
+          followUp = withContext({ sessionId: 's-1' }, () => traced('handle-message', () => client.messages.create(base)));
+        })
+        .finalMessage(),
+    );
+    await followUp;
+    await settled();
+    const spans = exporter.getFinishedSpans();
+    expect(spans.map((s) => s.name).sort()).toEqual(['chat claude-haiku-4-5', 'chat claude-haiku-4-5', 'handle-message', 'request']);
+    const request = spans.find((s) => s.name === 'request')!;
+    const handler = spans.find((s) => s.name === 'handle-message')!;
+    expect(handler.parentSpanContext?.spanId).toBe(request.spanContext().spanId);
+    expect(usageSpans()).toHaveLength(2);
+    expect(usageSpans().map((s) => s.attributes['session.id'])).toContain('s-1');
   });
 
   it('keeps trace context propagation: the request carries our span as its parent', async () => {

@@ -18,11 +18,12 @@
 // a public getter in 1.x); older clients keep HTTP spans and propagation as with the other providers.
 import type Anthropic from '@anthropic-ai/sdk';
 import type { Message, MessageCreateParams, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
-import { context, createContextKey, diag, propagation, type Context } from '@opentelemetry/api';
+import { context, diag, propagation, type Context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import { traceAPIPromise, type OnData } from '../instrument/api-promise.ts';
 import { createInstrumentation, startLlmSpan, type Instrumentation, type InstrumentationOptions, type LlmSpan } from '../instrument/llm-span.ts';
 import { traceStream } from '../instrument/stream.ts';
+import { withTracingSuppressed } from '../instrument/suppress.ts';
 import { describeEndpoint, MessageAccumulator, messageResult, messagesRequest, type Endpoint } from './messages.ts';
 
 const WRAPPED = Symbol.for('parallax.anthropic.wrapped');
@@ -51,12 +52,6 @@ interface ClientTracing {
   /** ...and put our trace context on the request, since the suppressed SDK will not. */
   propagate: boolean;
 }
-
-/**
- * Inside a wrapped `stream()`, the context the caller was in: the SDK itself runs suppressed there, and the
- * `create` it calls must start our span in the caller's context, not in the suppressed one.
- */
-const CALLER_CONTEXT = createContextKey('parallax.anthropic.caller-context');
 
 export function wrapAnthropic<T extends Anthropic>(client: T, options?: InstrumentationOptions): T {
   const c = client as unknown as AnthropicLike;
@@ -97,8 +92,7 @@ function instrumentMessages(messages: MessagesLike, tracing: ClientTracing): voi
   if (tracing.suppress && typeof stream === 'function') {
     // The MessageStream helper starts the SDK's own span before it calls create: run it suppressed as well.
     define(messages, 'stream', function (this: unknown, ...args: unknown[]) {
-      const caller = context.active();
-      return context.with(suppressTracing(caller).setValue(CALLER_CONTEXT, caller), stream, this ?? messages, ...args);
+      return withTracingSuppressed(stream, this ?? messages, ...args);
     });
   }
   Object.defineProperty(messages, WRAPPED, { value: true });
@@ -112,9 +106,7 @@ function tracedCreate(tracing: ClientTracing, original: AnyFunction, self: unkno
   if (body === null || typeof body !== 'object') return original.call(self, body, requestOptions);
   let call: LlmSpan;
   try {
-    const active = context.active();
-    const parent = (active.getValue(CALLER_CONTEXT) as Context | undefined) ?? active;
-    call = startLlmSpan(tracing.instrumentation, messagesRequest(body, tracing.endpoint), parent);
+    call = startLlmSpan(tracing.instrumentation, messagesRequest(body, tracing.endpoint));
   } catch (error) {
     diag.debug('@parallax/sdk: could not start the Anthropic span; calling through', error);
     return original.call(self, body, requestOptions);

@@ -36,6 +36,7 @@ import type { ChatMessage, MessagePart, OutputMessage, ToolDefinition } from '..
 import { contentPolicy, redactMessages, redactParts, serializeCapped, type ContentOptions, type ContentPolicy } from '../content.ts';
 import { contextAttributes } from '../context.ts';
 import * as sc from '../semconv.ts';
+import { parentContext } from './suppress.ts';
 import { getTracer } from './tracer.ts';
 
 export interface InstrumentationOptions extends ContentOptions {
@@ -114,7 +115,7 @@ function swallow(what: string, error: unknown): void {
 }
 
 /** Starts the span for one LLM call. Never throws; with a broken tracer it returns an inert LlmSpan. */
-export function startLlmSpan(instrumentation: Instrumentation, request: LlmRequest, parent: Context = otelContext.active()): LlmSpan {
+export function startLlmSpan(instrumentation: Instrumentation, request: LlmRequest, parent: Context = parentContext()): LlmSpan {
   try {
     const attributes: Attributes = {
       [sc.ATTR_GEN_AI_OPERATION_NAME]: request.operation,
