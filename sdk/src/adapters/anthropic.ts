@@ -16,9 +16,6 @@ import type {
 } from '@anthropic-ai/sdk/resources/messages';
 import type { ChatMessage, GenAIRequest, MessagePart, OutputMessage, ReplayInput, SystemInstructions, ToolDefinition } from './messages.ts';
 
-// The replay types moved to messages.ts (they are every adapter's); kept here for code that imported them from this file.
-export type { GenAIRequest, ReplayInput, ReplayParams } from './messages.ts';
-
 /** Anthropic requires max_tokens; this is what a replay asks for when the stored call did not say. */
 export const DEFAULT_REPLAY_MAX_TOKENS = 4096;
 
