@@ -38,6 +38,14 @@ const PROVIDER_ALIASES: Record<string, string> = {
   mistral_ai: 'mistral',
 };
 
+// Ingest prices every span: the provider's id is looked up once per name, not again per span.
+const providerIds = new Map<string, string | undefined>();
+
+function providerIdFor(name: string): string | undefined {
+  if (!providerIds.has(name)) providerIds.set(name, findProvider({ providerId: PROVIDER_ALIASES[name] ?? name })?.id);
+  return providerIds.get(name);
+}
+
 /**
  * Prices one call: the project's override for the model, if one is in effect at the call's time,
  * else @pydantic/genai-prices at that time. Returns null when the model has no known price: an
@@ -49,9 +57,8 @@ export function priceCall(call: PricedCall, overrides: readonly PriceOverride[] 
   if (override) return priceWithOverride(call, override);
   let providerId: string | undefined;
   if (call.provider) {
-    const known = findProvider({ providerId: PROVIDER_ALIASES[call.provider] ?? call.provider });
-    if (!known) return null;
-    providerId = known.id;
+    providerId = providerIdFor(call.provider);
+    if (!providerId) return null;
   }
   const usage = {
     input_tokens: call.usage.inputTokens,
