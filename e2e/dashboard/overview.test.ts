@@ -87,7 +87,9 @@ describe('models page', () => {
     expect(Number(await mini.locator('[data-testid="model-costPer1k"]').getAttribute('data-value'))).toBeCloseTo((miniCost / 4) * 1000, 12);
     expect(Number(await mini.locator('[data-testid="model-avgInput"]').getAttribute('data-value'))).toBe(150);
     expect(await mini.locator('[data-testid="model-errorRate"]').innerText()).toBe('0%');
-    expect(await page.locator('[data-testid="quality-note"]').innerText()).toMatch(/no.*experiments|none have run/i);
+    // No experiment has run in this project: the page says where quality comes from, and shows none.
+    expect(await page.locator('[data-testid="quality-note"]').innerText()).toMatch(/comes from experiments/i);
+    expect(await mini.locator('[data-testid="model-quality"]').innerText()).toBe('—');
 
     await page.locator('[data-testid="sort-calls"]').click();
     await page.waitForURL(/sort=calls/);
