@@ -1,6 +1,7 @@
 // Not a test: seeds data and saves every page in light and dark for a person to look at.
 // Run from e2e/: node dashboard/screenshots.ts /tmp/parallax-shots (after building the dashboard).
 import { agentRun, startHarness } from './support.ts';
+import type { DatasetSummary, TraceListResponse } from '../../collector/src/api/contract.ts';
 const dir = process.argv[2] ?? '/tmp/parallax-shots';
 const h = await startHarness('shop-assistant');
 try {
@@ -14,9 +15,11 @@ try {
   const s = await h.openai.chat.completions.create({ model: 'gpt-4o-mini', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'stream' }] });
   for await (const _ of s) void _;
   await h.flush();
-  const traces = (await h.parallax.api<any>('/api/v1/traces')).traces;
-  const agent = traces.find((t: any) => t.name === 'weather-agent');
-  const ds = await (await h.request('POST', '/api/v1/datasets', { name: 'weather cases', description: 'Promoted from production' })).json();
+  const traces = (await h.parallax.api<TraceListResponse>('/api/v1/traces')).traces;
+  const agent = traces.find((t) => t.name === 'weather-agent')!;
+  const ds = (await (await h.request('POST', '/api/v1/datasets', { name: 'weather cases', description: 'Promoted from production' })).json()) as {
+    dataset: DatasetSummary;
+  };
   await h.request('POST', `/api/v1/datasets/${ds.dataset.id}/items/from-traces`, { traceIds: [agent.traceId] });
   const pages: [string, string][] = [
     ['overview', '/'],
