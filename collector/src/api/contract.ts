@@ -1,6 +1,6 @@
 // The JSON API's response shapes: the one contract between the collector and its clients
 // (dashboard, CLI). Clients import these as types only.
-import type { Assertion } from '@parallax/sdk';
+import type { Assertion, Comparison, ConfigSummary, ModelConfig, Score, ScorerSpec } from '@parallax/sdk';
 
 /** GenAI semantic conventions (v1.41) message parts, as stored and returned. */
 export type MessagePart =
@@ -246,6 +246,8 @@ export interface ItemInput {
 
 /** Checks a model's answer must pass (a rubric is judged by a model): the SDK eval library's type. */
 export type { Assertion };
+/** A project's price override, as /prices/overrides lists it. */
+export type { PriceOverride } from '../store/price-overrides.ts';
 
 export interface DatasetSummary {
   id: string;
@@ -299,33 +301,11 @@ export interface PromotionListResponse {
   promotions: Promotion[];
 }
 
-/** Where and how an experiment calls a model. Provider keys come from the collector's environment, never from here. */
-export interface ExperimentModelConfig {
-  /** Unique within the experiment, e.g. "gpt-4o-mini" or "claude@t0". */
-  id: string;
-  provider: 'openai' | 'anthropic' | 'gemini' | 'openai_compatible';
-  model: string;
-  /** temperature, max_tokens, top_p, seed, … */
-  params?: Record<string, unknown>;
-  /** Replaces each item's system instructions. */
-  systemPrompt?: string;
-  /** openai_compatible only: the server to call. */
-  baseUrl?: string;
-}
+/** Where and how an experiment calls a model (the eval library's ModelConfig). Keys never travel in it. */
+export type ExperimentModelConfig = ModelConfig;
 
-/** Scorers by name; an item's assertions are scored as well. */
-export type ExperimentScorer =
-  | { type: 'exact_match'; ignoreCase?: boolean }
-  | { type: 'contains'; value: string; ignoreCase?: boolean }
-  | { type: 'not_contains'; value: string; ignoreCase?: boolean }
-  | { type: 'regex'; pattern: string; flags?: string }
-  | { type: 'is_json' }
-  | { type: 'json_schema'; schema: Record<string, unknown> }
-  | { type: 'length'; min?: number; max?: number }
-  | { type: 'latency'; maxMs: number }
-  | { type: 'cost'; maxUsd: number }
-  | { type: 'semantic_similarity'; provider: ExperimentModelConfig['provider']; model: string; threshold: number; baseUrl?: string }
-  | { type: 'llm_judge'; rubric?: string; judge: ExperimentModelConfig; threshold?: number };
+/** Scorers by name (the eval library's ScorerSpec); an item's assertions are scored as well. */
+export type ExperimentScorer = ScorerSpec;
 
 export type ExperimentStatus = 'queued' | 'running' | 'completed' | 'cancelled' | 'failed';
 
@@ -361,45 +341,13 @@ export interface ExperimentSummary {
   finishedAt: string | null;
 }
 
-export interface ExperimentScore {
-  /** e.g. "contains", "llm_judge", "assertion:regex" */
-  scorer: string;
-  /** 0..1 */
-  value: number;
-  pass: boolean;
-  reason: string;
-  costUsd: number | null;
-}
+export type ExperimentScore = Score;
 
-/** One configuration's figures over the experiment (the eval library's `summarise`). */
-export interface ExperimentConfigSummary {
-  configId: string;
-  calls: number;
-  errors: number;
-  passRate: number;
-  meanScore: number;
-  /** 95% bootstrap confidence interval of the mean score, resampling items. */
-  meanScoreCi: [number, number];
-  costPerItemUsd: number | null;
-  totalCostUsd: number | null;
-  latencyP50Ms: number;
-  latencyP95Ms: number;
-  ttftP50Ms: number | null;
-  /** What grading cost (judge and embedding calls), USD; null when a grading model has no known price. */
-  gradingCostUsd?: number | null;
-}
+/** Per configuration, as the eval library's summarise() gives it. */
+export type ExperimentConfigSummary = ConfigSummary;
 
-/** One configuration against the baseline experiment's configuration of the same id (the eval library's `compare`). */
-export interface ExperimentComparison {
-  configId: string;
-  baselineConfigId: string;
-  regressions: string[];
-  improvements: string[];
-  meanDelta: number;
-  meanDeltaCi: [number, number];
-  pValue: number;
-  test: string;
-}
+/** One configuration against the baseline's configuration of the same id (the eval library's compare()). */
+export type ExperimentComparison = Comparison;
 
 export interface ExperimentListResponse {
   experiments: ExperimentSummary[];

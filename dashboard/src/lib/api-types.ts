@@ -24,6 +24,7 @@ export type {
   ProjectListResponse,
   ProjectSummary,
   Promotion,
+  PriceOverride,
   PromotionListResponse,
   SessionListResponse,
   SessionSummary,
@@ -36,18 +37,3 @@ export type {
   TraceResponse,
   TraceSummary,
 } from '../../../collector/src/api/contract.ts';
-
-/** A project's price override, as GET /api/v1/prices/overrides lists it (the collector's store shape). */
-export interface PriceOverride {
-  id: string;
-  model: string;
-  /** '' matches any provider. */
-  provider: string;
-  inputPerMTok: number | null;
-  outputPerMTok: number | null;
-  cacheReadPerMTok: number | null;
-  cacheWritePerMTok: number | null;
-  perHour: number | null;
-  effectiveFrom: string;
-  createdAt: string;
-}
