@@ -2,8 +2,8 @@
 // `@anthropic-ai/sdk` cannot tell: JSON bodies, the SSE event sequence of a streamed message, error bodies and the
 // `request-id` header. Each test scripts the replies it needs and reads back the requests the server received.
 
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { startStandInHttp, type ReceivedRequest } from './stand-in-http.ts';
 
 /** A content block of a scripted reply, as the API returns it. */
 export type AnthropicReplyBlock =
@@ -99,43 +99,11 @@ const DEFAULT_TEXT = 'Hello from the Anthropic stand-in.';
 export async function startAnthropicServer(): Promise<AnthropicServer> {
   const queue: AnthropicReply[] = [];
   const requests: AnthropicRecordedRequest[] = [];
-  const sockets = new Set<Socket>();
-  const pendingTimers = new Set<NodeJS.Timeout>();
   let lastEvents: Array<[string, unknown]> = [];
   let counter = 0;
 
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        pendingTimers.delete(timer);
-        resolve();
-      }, ms);
-      pendingTimers.add(timer);
-    });
-
-  const server: Server = createServer((req, res) => {
-    void handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) {
-        sendError(res, 500, { type: 'api_error', message: `stand-in failure: ${String(error)}` }, {});
-      } else {
-        res.destroy();
-      }
-    });
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const text = await readBody(req);
-    let body: unknown = text;
-    try {
-      body = text ? JSON.parse(text) : undefined;
-    } catch {
-      // Recorded as text: the client sent something that is not JSON, which a test may want to see.
-    }
+  async function handle(received: ReceivedRequest, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const { url, body } = received;
     requests.push({
       method: req.method ?? 'GET',
       path: url.pathname,
@@ -217,19 +185,15 @@ export async function startAnthropicServer(): Promise<AnthropicServer> {
     res.end();
   }
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
 
+  const http = await startStandInHttp(handle, (res, message) => sendError(res, 500, { type: 'api_error', message }, {}));
+  const { sleep } = http;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: http.origin,
     enqueue: (...replies) => void queue.push(...replies),
     requests,
     lastStreamEvents: () => lastEvents,
-    close: async () => {
-      for (const timer of pendingTimers) clearTimeout(timer);
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: http.close,
   };
 }
 
@@ -459,11 +423,3 @@ function requestId(): string {
   return `req_standin_${Math.random().toString(36).slice(2, 12)}`;
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}

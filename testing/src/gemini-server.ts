@@ -3,8 +3,8 @@
 // `:streamGenerateContent?alt=sse`, `:embedContent`, `:batchEmbedContents`, and `{ error: { code, message, status } }`
 // error bodies. Each test scripts the replies it needs and reads back the requests the server received.
 
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { startStandInHttp, type ReceivedRequest } from './stand-in-http.ts';
 
 /** A part of a scripted reply, in the API's JSON shape (`text`, `thought`, `functionCall`, `inlineData`, …). */
 export type GeminiReplyPart = Record<string, unknown>;
@@ -103,39 +103,10 @@ const STATUS_NAMES: Record<number, string> = {
 export async function startGeminiServer(): Promise<GeminiServer> {
   const queue: GeminiReply[] = [];
   const requests: GeminiRecordedRequest[] = [];
-  const sockets = new Set<Socket>();
-  const timers = new Set<NodeJS.Timeout>();
   let counter = 0;
 
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        resolve();
-      }, ms);
-      timers.add(timer);
-    });
-
-  const server: Server = createServer((req, res) => {
-    void handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) sendError(res, 500, { message: `stand-in failure: ${String(error)}` });
-      else res.destroy();
-    });
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const text = await readBody(req);
-    let body: unknown = text;
-    try {
-      body = text ? JSON.parse(text) : undefined;
-    } catch {
-      // Kept as text for the test to see.
-    }
+  async function handle(received: ReceivedRequest, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const { url, body } = received;
     // Any API version and the Vertex AI publisher paths end the same way: `models/{model}:{action}`.
     const route = /\/models\/([^/:]+):(\w+)$/.exec(url.pathname);
     const model = route?.[1] ?? '';
@@ -215,17 +186,13 @@ export async function startGeminiServer(): Promise<GeminiServer> {
     res.end();
   }
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const http = await startStandInHttp(handle, (res, message) => sendError(res, 500, { message }));
+  const { sleep } = http;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: http.origin,
     enqueue: (...replies) => void queue.push(...replies),
     requests,
-    close: async () => {
-      for (const timer of timers) clearTimeout(timer);
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: http.close,
   };
 }
 
@@ -398,11 +365,3 @@ function sendError(res: ServerResponse, status: number, error: { message: string
   });
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}

@@ -7,8 +7,8 @@
 // (openai/resources/chat/completions, openai/resources/responses/responses, openai/resources/embeddings).
 // Each test scripts the replies it needs and reads back the requests the server received.
 
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { startStandInHttp, type ReceivedRequest } from './stand-in-http.ts';
 
 export interface OpenAIToolCallReply {
   id?: string;
@@ -115,42 +115,12 @@ const CREATED = 1_767_225_600;
 export async function startOpenAIServer(): Promise<OpenAIServer> {
   const queue: Array<OpenAIReply | ((request: OpenAIRecordedRequest) => OpenAIReply)> = [];
   const requests: OpenAIRecordedRequest[] = [];
-  const sockets = new Set<Socket>();
-  const timers = new Set<NodeJS.Timeout>();
   let counter = 0;
 
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        resolve();
-      }, ms);
-      timers.add(timer);
-    });
-
-  const server: Server = createServer((req, res) => {
-    void handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) {
-        sendError(res, 500, { message: `stand-in failure: ${String(error)}`, type: 'server_error', code: null }, {});
-      } else {
-        res.destroy();
-      }
-    });
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const raw = await readBody(req);
-    let body: any = raw;
-    try {
-      body = raw ? JSON.parse(raw) : undefined;
-    } catch {
-      // Recorded as text: a test may want to see what was not JSON.
-    }
+  async function handle(received: ReceivedRequest, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const { url } = received;
+    // Shapes differ per endpoint; validate() checks what each one needs.
+    const body: any = received.body;
     const recorded: OpenAIRecordedRequest = {
       method: req.method ?? 'GET',
       path: url.pathname,
@@ -243,13 +213,12 @@ export async function startOpenAIServer(): Promise<OpenAIServer> {
     res.end();
   }
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const origin = `http://127.0.0.1:${port}`;
 
+  const http = await startStandInHttp(handle, (res, message) => sendError(res, 500, { message, type: 'server_error', code: null }, {}));
+  const { sleep } = http;
   return {
-    url: `${origin}/v1`,
-    origin,
+    url: `${http.origin}/v1`,
+    origin: http.origin,
     requests,
     enqueue: (...replies) => {
       queue.push(...replies);
@@ -259,12 +228,7 @@ export async function startOpenAIServer(): Promise<OpenAIServer> {
       if (!last) throw new Error('The OpenAI stand-in has received no request yet.');
       return last;
     },
-    close: async () => {
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: http.close,
   };
 }
 
@@ -277,14 +241,6 @@ const ENDPOINTS: Record<string, Endpoint> = {
   '/v1/completions': 'completions',
 };
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string>): void {
   const text = JSON.stringify(body);
