@@ -53,24 +53,31 @@ export class DatasetStore {
   }
 
   async list(projectId: string): Promise<DatasetSummary[]> {
-    const rows = await select<DatasetRow>(
-      this.#storage,
-      `SELECT d.id, d.name, d.description, d.version, d.created_at, d.updated_at, coalesce(c.n, 0) AS item_count
-       FROM (SELECT * FROM {db}.datasets FINAL WHERE project_id = {project:String} AND deleted = 0) AS d
-       LEFT JOIN (
-         SELECT dataset_id, countIf(deleted = 0) AS n FROM (
-           SELECT dataset_id, id, argMax(deleted, dataset_version) AS deleted
-           FROM {db}.dataset_items WHERE project_id = {project:String} GROUP BY dataset_id, id
-         ) GROUP BY dataset_id
-       ) AS c ON c.dataset_id = d.id
-       ORDER BY d.updated_at DESC`,
-      { project: projectId },
-    );
-    return rows.map(toSummary);
+    return this.#summaries(projectId, null);
   }
 
   async get(projectId: string, datasetId: string): Promise<DatasetSummary | null> {
-    return (await this.list(projectId)).find((d) => d.id === datasetId) ?? null;
+    return (await this.#summaries(projectId, datasetId))[0] ?? null;
+  }
+
+  /** Live datasets with their current item counts: all of a project's, or just one. */
+  async #summaries(projectId: string, datasetId: string | null): Promise<DatasetSummary[]> {
+    const only = datasetId === null ? '' : 'AND id = {dataset:String}';
+    const onlyItems = datasetId === null ? '' : 'AND dataset_id = {dataset:String}';
+    const rows = await select<DatasetRow>(
+      this.#storage,
+      `SELECT d.id, d.name, d.description, d.version, d.created_at, d.updated_at, coalesce(c.n, 0) AS item_count
+       FROM (SELECT * FROM {db}.datasets FINAL WHERE project_id = {project:String} AND deleted = 0 ${only}) AS d
+       LEFT JOIN (
+         SELECT dataset_id, countIf(deleted = 0) AS n FROM (
+           SELECT dataset_id, id, argMax(deleted, dataset_version) AS deleted
+           FROM {db}.dataset_items WHERE project_id = {project:String} ${onlyItems} GROUP BY dataset_id, id
+         ) GROUP BY dataset_id
+       ) AS c ON c.dataset_id = d.id
+       ORDER BY d.updated_at DESC`,
+      { project: projectId, dataset: datasetId ?? '' },
+    );
+    return rows.map(toSummary);
   }
 
   async create(projectId: string, name: string, description: string): Promise<DatasetSummary> {

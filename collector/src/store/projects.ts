@@ -49,14 +49,20 @@ export class ProjectStore {
   }
 
   async listProjects(): Promise<Project[]> {
-    const rows = await this.#select<{ id: string; name: string; retention_days: number; created_at: string }>(
-      `SELECT id, name, retention_days, created_at FROM ${this.#db}.projects FINAL WHERE deleted = 0 ORDER BY created_at`,
-    );
-    return rows.map((r) => ({ id: r.id, name: r.name, retentionDays: r.retention_days, createdAt: toIso(r.created_at) }));
+    return this.#projects(null);
   }
 
   async getProject(id: string): Promise<Project | null> {
-    return (await this.listProjects()).find((p) => p.id === id) ?? null;
+    return (await this.#projects(id))[0] ?? null;
+  }
+
+  async #projects(id: string | null): Promise<Project[]> {
+    const rows = await this.#select<{ id: string; name: string; retention_days: number; created_at: string }>(
+      `SELECT id, name, retention_days, created_at FROM ${this.#db}.projects FINAL
+       WHERE deleted = 0 ${id === null ? '' : 'AND id = {id:String}'} ORDER BY created_at`,
+      { id: id ?? '' },
+    );
+    return rows.map((r) => ({ id: r.id, name: r.name, retentionDays: r.retention_days, createdAt: toIso(r.created_at) }));
   }
 
   async createProject(name: string, id: string = `proj_${randomUUID().replaceAll('-', '').slice(0, 16)}`): Promise<Project> {
