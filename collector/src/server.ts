@@ -8,6 +8,7 @@ import type { ExperimentService } from './experiments/service.ts';
 import type { IngestBatcher } from './ingest/batcher.ts';
 import { encodingOf, ingestTraces, tooLarge } from './ingest/handler.ts';
 import type { Storage } from './store/clickhouse.ts';
+import { storageOutage } from './store/storage-errors.ts';
 import type { DatasetStore } from './store/datasets.ts';
 import type { ExperimentStore } from './store/experiments.ts';
 import type { PriceOverrideStore } from './store/price-overrides.ts';
@@ -48,6 +49,13 @@ export function createApp(deps: AppDeps) {
 
   app.notFound((c) => apiError(c, 404, 'not_found', `no route ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {
+    const outage = storageOutage(error);
+    if (outage) {
+      // Like an ingest that could not be committed: nothing was changed, the same request can be retried.
+      console.warn(`parallax collector: ${c.req.method} ${c.req.path}: storage unavailable: ${error.message}`);
+      c.header('Retry-After', String(deps.retryAfterSeconds));
+      return apiError(c, 503, 'storage_unavailable', `storage cannot answer right now (${outage}); retry the request later`);
+    }
     console.error(`parallax collector: ${c.req.method} ${c.req.path} failed:`, error);
     return apiError(c, 500, 'internal', `the collector failed on this request: ${error.message}`);
   });
