@@ -145,6 +145,51 @@ export interface SessionListResponse {
   sessions: SessionSummary[];
 }
 
+/** One LLM call of a session, as a turn of the conversation. */
+export interface SessionTurn {
+  spanId: string;
+  startTime: string;
+  durationMs: number;
+  /** The model that answered (the requested one when the response did not name it). */
+  model: string;
+  provider: string;
+  statusCode: SpanDetail['statusCode'];
+  statusMessage: string;
+  inputTokens: number;
+  outputTokens: number;
+  cost: Cost;
+  /**
+   * What this call added to the conversation: the input messages after the model's last answer in
+   * it (all of them when the model had not spoken yet). Earlier messages were shown in earlier turns.
+   */
+  newInput: ChatMessage[];
+  /** How many input messages came before `newInput`; see the trace for them. */
+  earlierMessages: number;
+  output: ChatMessage[] | null;
+}
+
+export interface SessionTrace extends TraceSummary {
+  /** The trace's LLM calls in the order they started. */
+  turns: SessionTurn[];
+}
+
+export interface SessionModelUsage {
+  model: string;
+  provider: string;
+  calls: number;
+  cost: Cost;
+}
+
+export interface SessionResponse {
+  /** Totals over the whole session, whatever page of traces this is. */
+  session: SessionSummary;
+  models: SessionModelUsage[];
+  /** The session's traces, oldest first. */
+  traces: SessionTrace[];
+  /** Pass back as `cursor` for the next traces; null on the last page. */
+  nextCursor: string | null;
+}
+
 export interface SpanEvent {
   name: string;
   time: string;

@@ -12,6 +12,7 @@ import { experimentRoutes } from './experiment-routes.ts';
 import { metricsRoutes } from './metrics-routes.ts';
 import { priceRoutes } from './price-routes.ts';
 import { projectRoutes } from './project-routes.ts';
+import { sessionRoutes } from './session-routes.ts';
 import { traceRoutes } from './trace-routes.ts';
 
 export interface ApiDeps {
@@ -32,6 +33,7 @@ export function apiRoutes(deps: ApiDeps) {
   api.route('/', projectRoutes(deps));
   api.route('/metrics', metricsRoutes(deps.storage));
   api.route('/', traceRoutes(deps.storage));
+  api.route('/', sessionRoutes(deps.storage));
   api.route('/prices', priceRoutes(deps.storage, deps.priceOverrides));
   api.route('/', datasetRoutes(deps.storage, deps.datasets));
   api.route('/', experimentRoutes(deps));
