@@ -334,6 +334,20 @@ export interface DatasetItemsCreatedResponse {
   version: number;
 }
 
+/** What promoting every trace that matches a trace-list query did. */
+export interface DatasetItemsFromMatchingTracesResponse {
+  /** Matching traces taken, the first ones in the list's order. */
+  traces: number;
+  /** More traces matched than `maxTraces`: only the first `traces` were taken. */
+  capped: boolean;
+  /** LLM calls in those traces. */
+  llmCalls: number;
+  /** Test cases added: the calls with recorded input messages. */
+  added: number;
+  /** The dataset version that holds them. */
+  version: number;
+}
+
 /** Items promoted from a trace's spans, shown on the trace. */
 export interface Promotion {
   datasetId: string;

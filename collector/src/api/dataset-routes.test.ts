@@ -1,7 +1,20 @@
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKey } from '../store/projects.ts';
 import { chatAttributes, exportThroughOtlp, startTestCollector, type TestCollector } from '../test-support.ts';
-import type { ApiError, DatasetItem, DatasetItemsCreatedResponse, DatasetListResponse, DatasetResponse, DatasetSummary, PromotionListResponse } from './contract.ts';
+import type {
+  ApiError,
+  DatasetItem,
+  DatasetItemsCreatedResponse,
+  DatasetItemsFromMatchingTracesResponse,
+  DatasetListResponse,
+  DatasetResponse,
+  DatasetSummary,
+  PromotionListResponse,
+  TraceListResponse,
+} from './contract.ts';
 
 let collector: TestCollector;
 const llmCalls: { traceId: string; spanId: string }[] = [];
@@ -175,5 +188,96 @@ describe('datasets', () => {
     expect((await send('GET', `/api/v1/datasets/${dataset.id}`, undefined, key)).status).toBe(404);
     expect((await send<DatasetListResponse>('GET', '/api/v1/datasets', undefined, key)).body.datasets).toEqual([]);
     expect((await send('POST', `/api/v1/datasets/${dataset.id}/items/from-spans`, { spans: [llmCalls[0]] }, key)).status).toBe(404);
+  });
+});
+
+describe('promoting every trace that matches a trace-list query', () => {
+  // More traces than one page of the trace list (500), all on a model no other test uses.
+  const MANY = 520;
+  beforeAll(async () => {
+    // Batched, as an app's exporter sends them: one request per span would hit the exporter's concurrency limit.
+    const provider = new TracerProvider({
+      resource: resourceFromAttributes({ 'service.name': 'test-service' }),
+      spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${collector.url}/v1/traces`, headers: { authorization: `Bearer ${collector.apiKey}` } }) })],
+    });
+    const tracer = provider.getTracer('parallax-test');
+    const start = Date.now() - 120_000;
+    for (let i = 0; i < MANY; i++) {
+      tracer
+        .startSpan('chat gpt-4.1-nano', {
+          startTime: start + i * 10,
+          attributes: {
+            ...chatAttributes({ model: 'gpt-4.1-nano', inputTokens: 3, outputTokens: 1, input: `question ${i}`, output: `answer ${i}` }),
+            'parallax.metadata.batch': i % 2 === 0 ? 'even' : 'odd',
+          },
+        })
+        .end(start + i * 10 + 5);
+    }
+    await provider.forceFlush();
+    await provider.shutdown();
+  });
+
+  const promote = (datasetId: string, body: unknown, key?: string) =>
+    send<DatasetItemsFromMatchingTracesResponse & ApiError>('POST', `/api/v1/datasets/${datasetId}/items/from-matching-traces`, body, key);
+
+  it('adds one test case per LLM call of every matching trace, past the first page of the list', async () => {
+    const dataset = await newDataset('all nano');
+    const response = await promote(dataset.id, { filters: { model: 'gpt-4.1-nano' } });
+    expect(response.status).toBe(201);
+    expect(response.body).toEqual({ traces: MANY, capped: false, llmCalls: MANY, added: MANY, version: 1 });
+    const { items } = (await send<DatasetResponse>('GET', `/api/v1/datasets/${dataset.id}`)).body;
+    expect(items).toHaveLength(MANY);
+    const questions = new Set(items.map((i) => (i.input.messages[0]!.parts[0] as { content: string }).content));
+    expect(questions.size).toBe(MANY);
+    expect(items.every((i) => i.expectedOutput === `answer ${(i.input.messages[0]!.parts[0] as { content: string }).content.slice(9)}`)).toBe(true);
+  });
+
+  it('takes the first traces in the order the filters sort by, and says when more matched than the cap', async () => {
+    const dataset = await newDataset('oldest odd nano');
+    const filters = { model: 'gpt-4.1-nano', 'meta.batch': 'odd', sort: 'time', order: 'asc' };
+    const response = await promote(dataset.id, { filters, maxTraces: 7 });
+    expect(response.status).toBe(201);
+    expect(response.body).toMatchObject({ traces: 7, capped: true, added: 7 });
+    const list = await send<TraceListResponse>('GET', `/api/v1/traces?model=gpt-4.1-nano&meta.batch=odd&sort=time&order=asc&limit=7`);
+    const { items } = (await send<DatasetResponse>('GET', `/api/v1/datasets/${dataset.id}`)).body;
+    expect(items.map((i) => i.source!.traceId)).toEqual(list.body.traces.map((t) => t.traceId));
+    expect(items.map((i) => (i.input.messages[0]!.parts[0] as { content: string }).content)).toEqual(
+      ['question 1', 'question 3', 'question 5', 'question 7', 'question 9', 'question 11', 'question 13'],
+    );
+  });
+
+  it('searches message text like the trace list, and skips calls without recorded input', async () => {
+    const dataset = await newDataset('parcels');
+    const response = await promote(dataset.id, { filters: { q: 'PARCEL' } });
+    expect(response.body).toMatchObject({ traces: 1, capped: false, added: 1 });
+    const traces = await promote(dataset.id, { filters: { q: 'load user' } });
+    expect(traces.status).toBe(422);
+    expect(traces.body.error.message).toContain('none of the matching traces has an LLM call with recorded input messages');
+  });
+
+  it('refuses bad filters naming them, an empty selection, and a cap over 1000, storing nothing', async () => {
+    const dataset = await newDataset('refusals');
+    const badTime = await promote(dataset.id, { filters: { from: 'yesterday' } });
+    expect(badTime.status).toBe(400);
+    expect(badTime.body.error.message).toMatch(/filters.*"from"/);
+    const badSort = await promote(dataset.id, { filters: { sort: 'vibes' } });
+    expect(badSort.status).toBe(400);
+    expect(badSort.body.error.message).toContain('"sort"');
+    const tooMany = await promote(dataset.id, { filters: {}, maxTraces: 1001 });
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.error.message).toContain('"maxTraces"');
+    const none = await promote(dataset.id, { filters: { model: 'no-such-model' } });
+    expect(none.status).toBe(422);
+    expect(none.body.error.message).toContain('no trace matches');
+    expect((await send<DatasetResponse>('GET', `/api/v1/datasets/${dataset.id}`)).body).toMatchObject({ version: 0, items: [] });
+  });
+
+  it("answers 404 for a dataset that is not the key's project's", async () => {
+    const dataset = await newDataset('mine only');
+    const other = await collector.projects.createProject('Elsewhere');
+    const key = generateKey();
+    await collector.projects.addKey(other.id, key, { name: 'k', scope: 'full' });
+    expect((await promote(dataset.id, { filters: { model: 'gpt-4.1-nano' } }, key)).status).toBe(404);
+    expect((await promote('ds_missing', { filters: { model: 'gpt-4.1-nano' } })).status).toBe(404);
   });
 });

@@ -1,15 +1,21 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import { itemFromSpan, unpromotable } from '../datasets/promote.ts';
+import { itemFromSpan, itemsFromTraces, matchingTraces, unpromotable } from '../datasets/promote.ts';
 import { assertionSchema, itemPatchSchema, newItemSchema, type NewItem } from '../datasets/schema.ts';
 import { exportItems, ImportError, importItems } from '../datasets/transfer.ts';
 import type { Storage } from '../store/clickhouse.ts';
 import type { DatasetStore } from '../store/datasets.ts';
 import { getTrace } from '../store/traces.ts';
 import type { AuthVariables } from './auth.ts';
-import type { DatasetItemsCreatedResponse, DatasetListResponse, DatasetResponse, PromotionListResponse } from './contract.ts';
+import type {
+  DatasetItemsCreatedResponse,
+  DatasetItemsFromMatchingTracesResponse,
+  DatasetListResponse,
+  DatasetResponse,
+  PromotionListResponse,
+} from './contract.ts';
 import { apiError } from './errors.ts';
-import { describeIssue, traceIdParam } from './params.ts';
+import { describeIssue, metadataFilter, rangeAndFilters, toFilter, traceIdParam, traceListQuery } from './params.ts';
 
 const datasetBody = z.object({ name: z.string().trim().min(1).max(200), description: z.string().max(2000).default('') });
 const datasetPatch = z.object({ name: z.string().trim().min(1).max(200).optional(), description: z.string().max(2000).optional() });
@@ -28,6 +34,14 @@ const fromSpansBody = z.object({
     .max(200),
 });
 const fromTracesBody = z.object({ traceIds: z.array(z.string().regex(/^[0-9a-f]{32}$/)).min(1).max(200) });
+/** Most traces one request promotes by query, and most test cases it may make of them. */
+export const MAX_MATCHING_TRACES = 1000;
+export const MAX_MATCHING_ITEMS = 10_000;
+const fromMatchingTracesBody = z.object({
+  /** GET /traces query parameters; paging (`cursor`, `limit`) is not a filter and is left out. */
+  filters: z.record(z.string(), z.string()).default({}),
+  maxTraces: z.number().int().min(1).max(MAX_MATCHING_TRACES).default(MAX_MATCHING_TRACES),
+});
 const formatQuery = z.enum(['jsonl', 'csv']).default('jsonl');
 const versionQuery = z.coerce.number().int().min(0).optional();
 
@@ -95,14 +109,44 @@ export function datasetRoutes(storage: Storage, datasets: DatasetStore) {
     const parsed = fromTracesBody.safeParse(await jsonOf(c));
     if (!parsed.success) return apiError(c, 400, 'invalid_body', describeIssue(parsed.error));
     const projectId = c.get('projectId');
-    const items: NewItem[] = [];
-    for (const traceId of parsed.data.traceIds) {
-      for (const span of await getTrace(storage, projectId, traceId)) {
-        if (!unpromotable(span)) items.push(itemFromSpan(span));
-      }
-    }
+    const items = await itemsFromTraces(storage, projectId, parsed.data.traceIds);
     if (items.length === 0) return apiError(c, 422, 'not_promotable', 'none of these traces has an LLM call with recorded input messages');
     return created(c, await datasets.addItems(projectId, c.req.param('id'), items));
+  });
+
+  // Every trace the trace list shows for a query, not only one page of it: chosen and read here, in the list's order.
+  api.post('/datasets/:id/items/from-matching-traces', async (c) => {
+    const parsed = fromMatchingTracesBody.safeParse(await jsonOf(c));
+    if (!parsed.success) return apiError(c, 400, 'invalid_body', describeIssue(parsed.error));
+    const { cursor: _cursor, limit: _limit, ...filters } = parsed.data.filters;
+    const range = rangeAndFilters.safeParse(filters);
+    if (!range.success) return apiError(c, 400, 'invalid_body', `in "filters": ${describeIssue(range.error)}`);
+    const list = traceListQuery.safeParse(filters);
+    if (!list.success) return apiError(c, 400, 'invalid_body', `in "filters": ${describeIssue(list.error)}`);
+    const metadata = metadataFilter(filters);
+    if (typeof metadata === 'string') return apiError(c, 400, 'invalid_body', `in "filters": ${metadata}`);
+
+    const projectId = c.get('projectId');
+    const datasetId = c.req.param('id');
+    if (!(await datasets.get(projectId, datasetId))) return notFound(c);
+    const { cursor: _, limit: __, ...options } = list.data;
+    const { traces, capped } = await matchingTraces(storage, { ...toFilter(projectId, range.data), ...options, metadata }, parsed.data.maxTraces);
+    if (traces.length === 0) return apiError(c, 422, 'not_promotable', 'no trace matches these filters in this time range');
+    const llmCalls = traces.reduce((n, t) => n + t.llmCalls, 0);
+    if (llmCalls > MAX_MATCHING_ITEMS) {
+      return apiError(
+        c,
+        422,
+        'too_many_items',
+        `the ${traces.length} matching traces hold ${llmCalls} LLM calls; at most ${MAX_MATCHING_ITEMS} test cases are added at once: narrow the filters or lower "maxTraces"`,
+      );
+    }
+    const items = await itemsFromTraces(storage, projectId, traces.map((t) => t.traceId));
+    if (items.length === 0) return apiError(c, 422, 'not_promotable', 'none of the matching traces has an LLM call with recorded input messages');
+    const result = await datasets.addItems(projectId, datasetId, items);
+    if (!result) return notFound(c);
+    const body: DatasetItemsFromMatchingTracesResponse = { traces: traces.length, capped, llmCalls, added: result.items.length, version: result.version };
+    return c.json(body, 201);
   });
 
   api.patch('/datasets/:id/items/:itemId', async (c) => {

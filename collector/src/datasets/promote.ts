@@ -1,5 +1,12 @@
 import type { Assertion, ItemInput, SpanDetail } from '../api/contract.ts';
+import type { Storage } from '../store/clickhouse.ts';
+import { getTrace, listTraces, type TraceCursor, type TraceQuery } from '../store/traces.ts';
 import type { NewItem } from './schema.ts';
+
+/** The trace list's largest page: matching traces are read this many at a time. */
+const LIST_PAGE = 500;
+/** Traces whose spans are read at once: enough to overlap round trips, few enough to bound memory. */
+const READ_AT_ONCE = 20;
 
 /** The request parameters worth replaying, by their GenAI attribute names. */
 const PARAMS: Record<string, string> = {
@@ -64,4 +71,36 @@ function parseAttribute(value: string): unknown {
   } catch {
     return value;
   }
+}
+
+/** The traces a trace-list query selects, in its order: at most `max`, and whether more matched. */
+export async function matchingTraces(
+  storage: Storage,
+  query: Omit<TraceQuery, 'limit' | 'cursor'>,
+  max: number,
+): Promise<{ traces: { traceId: string; llmCalls: number }[]; capped: boolean }> {
+  const found: { traceId: string; llmCalls: number }[] = [];
+  let cursor: TraceCursor | undefined;
+  // One trace past `max` tells whether the cap cut the selection short.
+  while (found.length <= max) {
+    const page = await listTraces(storage, { ...query, limit: Math.min(LIST_PAGE, max + 1 - found.length), cursor });
+    found.push(...page.traces.map((t) => ({ traceId: t.traceId, llmCalls: t.llmCalls })));
+    if (!page.next) break;
+    cursor = page.next;
+  }
+  return { traces: found.slice(0, max), capped: found.length > max };
+}
+
+/** One test case per promotable LLM call of each trace, traces in the order given, calls in the order they started. */
+export async function itemsFromTraces(storage: Storage, projectId: string, traceIds: string[]): Promise<NewItem[]> {
+  const items: NewItem[] = [];
+  for (let i = 0; i < traceIds.length; i += READ_AT_ONCE) {
+    const traces = await Promise.all(traceIds.slice(i, i + READ_AT_ONCE).map((traceId) => getTrace(storage, projectId, traceId)));
+    for (const spans of traces) {
+      for (const span of spans) {
+        if (!unpromotable(span)) items.push(itemFromSpan(span));
+      }
+    }
+  }
+  return items;
 }
