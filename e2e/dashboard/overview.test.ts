@@ -102,12 +102,13 @@ describe('models page', () => {
 });
 
 describe('sessions and trace list', () => {
-  it('lists the session and links to its traces', async () => {
+  it('lists the session and links to its page and to its traces in the trace list', async () => {
     await page.goto(`${h.parallax.dashboardUrl}/sessions`);
     const row = page.locator('[data-testid="session-row"][data-session-id="s-alice"]');
     await row.waitFor();
     expect(Number(await row.locator('[data-testid="session-traces"]').getAttribute('data-value'))).toBe(2);
-    await row.locator('[data-testid="session-link"]').click();
+    expect(await row.locator('[data-testid="session-link"]').getAttribute('href')).toBe('/sessions/s-alice');
+    await row.locator('[data-testid="session-traces-link"]').click();
     await page.waitForURL(/\/traces\?.*session=s-alice/);
     expect(await page.locator('[data-testid="trace-row"]').count()).toBe(2);
   });

@@ -28,6 +28,7 @@ try {
     ['trace', `/traces/${agent.traceId}`],
     ['promote', `/traces/${agent.traceId}/promote`],
     ['sessions', '/sessions'],
+    ['session', '/sessions/s-1'],
     ['datasets', '/datasets'],
     ['dataset', `/datasets/${ds.dataset.id}`],
     ['settings', '/settings'],

@@ -88,6 +88,21 @@ describe('untrusted content renders as text', () => {
     expect(await page.locator('[data-testid="session-link"]').innerText()).toBe(EVIL_SESSION);
   });
 
+  it('on the session page: the session id, user, model and every message are literal text', async () => {
+    await page.goto(`${h.parallax.dashboardUrl}/sessions`);
+    await page.locator('[data-testid="session-link"]').click();
+    await page.locator('[data-testid="session-turn"]').waitFor();
+    expect(await page.locator('[data-testid="session-id"]').innerText()).toBe(EVIL_SESSION);
+    expect(await page.locator('[data-testid="session-user"]').innerText()).toBe(IMG);
+    expect(await page.locator('[data-testid="session-model"] code').innerText()).toBe(EVIL_MODEL);
+    expect(await page.locator('[data-testid="turn-model"]').innerText()).toBe(EVIL_MODEL);
+    expect(await page.locator('[data-testid="turn-input"] [data-testid="part-text"]').innerText()).toBe(`${IMG}\n${LINK}\n${HIDDEN}`);
+    expect(await page.locator('[data-testid="turn-output"] [data-testid="part-text"]').innerText()).toBe(ANSWER);
+    expect(await page.locator('[data-testid="session-trace-link"]').innerText()).toBe('chat gpt-4o-mini<img src=x onerror=alert(7)>');
+    await expectInert('session page');
+    await screenshot(page, 'xss-session-light');
+  });
+
   it('on the promote form and in the dataset the call is promoted to', async () => {
     await page.goto(`${h.parallax.dashboardUrl}/traces/${traceId}/promote?span=${spanId}`);
     expect(await page.locator('[data-testid="expected-output"]').inputValue()).toBe(ANSWER);

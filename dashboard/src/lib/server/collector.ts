@@ -7,6 +7,7 @@ import type {
   CreatedProjectResponse,
   DatasetItem,
   DatasetItemsCreatedResponse,
+  DatasetItemsFromMatchingTracesResponse,
   DatasetListResponse,
   DatasetResponse,
   DatasetSummary,
@@ -18,6 +19,7 @@ import type {
   ProjectListResponse,
   PromotionListResponse,
   SessionListResponse,
+  SessionResponse,
   TimeseriesResponse,
   TraceListResponse,
   TraceResponse,
@@ -79,6 +81,7 @@ export function collector({ fetch, cookies }: CollectorContext) {
     trace: (traceId: string) => get<TraceResponse>(`/api/v1/traces/${id(traceId)}`),
     promotions: (traceId: string) => get<PromotionListResponse>(`/api/v1/traces/${id(traceId)}/promotions`),
     sessions: (query: Query) => get<SessionListResponse>('/api/v1/sessions', query),
+    session: (sessionId: string, query: Query = {}) => get<SessionResponse>(`/api/v1/sessions/${id(sessionId)}`, query),
 
     projects: () => get<ProjectListResponse>('/api/v1/projects'),
     createProject: (name: string) => write<CreatedProjectResponse>('POST', '/api/v1/projects', { name }),
@@ -104,6 +107,9 @@ export function collector({ fetch, cookies }: CollectorContext) {
       write<DatasetItemsCreatedResponse>('POST', `/api/v1/datasets/${id(datasetId)}/items/from-spans`, { spans }),
     addItemsFromTraces: (datasetId: string, traceIds: string[]) =>
       write<DatasetItemsCreatedResponse>('POST', `/api/v1/datasets/${id(datasetId)}/items/from-traces`, { traceIds }),
+    /** Every trace the trace list shows for `filters` (its query parameters), the first `maxTraces` in its order. */
+    addItemsFromMatchingTraces: (datasetId: string, filters: Record<string, string>, maxTraces: number) =>
+      write<DatasetItemsFromMatchingTracesResponse>('POST', `/api/v1/datasets/${id(datasetId)}/items/from-matching-traces`, { filters, maxTraces }),
     updateItem: (datasetId: string, itemId: string, body: Partial<Pick<DatasetItem, 'input' | 'expectedOutput' | 'assertions' | 'metadata'>>) =>
       write<unknown>('PATCH', `/api/v1/datasets/${id(datasetId)}/items/${id(itemId)}`, body),
     deleteItem: (datasetId: string, itemId: string) => write<unknown>('DELETE', `/api/v1/datasets/${id(datasetId)}/items/${id(itemId)}`),
