@@ -54,8 +54,8 @@ describe('trace page', () => {
     await page.locator('[data-testid="trace-user"]').waitFor();
     expect(await page.locator('[data-testid="trace-user"]').innerText()).toBe('user-7');
     await page.locator('[data-testid="trace-session"]').click();
-    await page.waitForURL(/\/traces\?.*session=sess-42/);
-    expect(await page.locator('[data-testid="trace-row"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-trace-id')))).toEqual([traceId]);
+    await page.waitForURL(/\/sessions\/sess-42$/);
+    expect(await page.locator('[data-testid="session-trace"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-trace-id')))).toEqual([traceId]);
   });
 });
 
@@ -171,5 +171,41 @@ describe('promote to test case', () => {
     expect(await page.locator('[data-testid="bulk-added"]').innerText()).toMatch(/Added 2 test cases from 1 trace to weather copy/);
     const { items } = await h.parallax.api<DatasetResponse>(`/api/v1/datasets/${copy.id}`);
     expect(items).toHaveLength(3);
+  });
+
+  it('adds every trace the filters match, beyond the page in view, after saying how many', async () => {
+    // 55 one-call traces on a model of their own: more than the list's page of 50.
+    for (let i = 0; i < 55; i++) h.openaiServer.enqueue({ text: `bulk answer ${i}`, usage: { input_tokens: 5, output_tokens: 2 } });
+    for (let i = 0; i < 55; i++) await h.openai.chat.completions.create({ model: 'gpt-4.1-nano', messages: [{ role: 'user', content: `bulk question ${i}` }] });
+    await h.flush();
+    await page.goto(`${h.parallax.dashboardUrl}/traces?model=gpt-4.1-nano`);
+    expect(await page.locator('[data-testid="trace-row"]').count()).toBe(50);
+    // Even from the second page, "all matching" means all of them, not the 5 in view.
+    await page.locator('[data-testid="next-page"]').click();
+    await page.locator('[data-testid="trace-count"]').getByText('Page 2').waitFor();
+    await page.locator('[data-testid="bulk-dataset-select"]').selectOption('new');
+    await page.locator('[data-testid="bulk-dataset-new-name"]').fill('all nano');
+    await page.locator('[data-testid="bulk-count-matching"]').click();
+    const count = page.locator('[data-testid="bulk-matching-count"]');
+    expect(await count.innerText()).toBe('55 traces match these filters, with 55 LLM calls.');
+    // Counting adds nothing and makes no dataset; cancelling leaves it so.
+    await page.locator('[data-testid="bulk-matching-cancel"]').click();
+    await page.locator('[data-testid="bulk-matching-preview"]').waitFor({ state: 'detached' });
+    const names = async () => (await h.parallax.api<DatasetListResponse>('/api/v1/datasets')).datasets.map((d) => d.name);
+    expect(await names()).not.toContain('all nano');
+
+    await page.locator('[data-testid="bulk-dataset-select"]').selectOption('new');
+    await page.locator('[data-testid="bulk-dataset-new-name"]').fill('all nano');
+    await page.locator('[data-testid="bulk-count-matching"]').click();
+    await count.waitFor();
+    expect(await page.locator('[data-testid="bulk-add-matching"]').innerText()).toBe('Add 55 traces');
+    await page.locator('[data-testid="bulk-add-matching"]').click();
+    expect(await page.locator('[data-testid="bulk-added"]').innerText()).toMatch(/^Added 55 test cases from 55 traces to all nano\.$/);
+    // The list is still the filtered one the person was looking at.
+    expect(new URL(page.url()).searchParams.get('model')).toBe('gpt-4.1-nano');
+    const { items } = await h.parallax.api<DatasetResponse>(`/api/v1/datasets/${(await datasetByName('all nano')).id}`);
+    const questions = items.map((i) => (i.input.messages[0]!.parts[0] as { content: string }).content).sort();
+    expect(questions).toEqual(Array.from({ length: 55 }, (_, i) => `bulk question ${i}`).sort());
+    expect(new Set(items.map((i) => i.source!.traceId)).size).toBe(55);
   });
 });

@@ -4,6 +4,9 @@ export const TRACE_RANGE_FILTERS = ['minCost', 'maxCost', 'minDurationMs', 'maxD
 export const TRACE_SORTS = ['time', 'duration', 'cost', 'tokens'] as const;
 export type TraceSort = (typeof TRACE_SORTS)[number];
 
+/** Most traces "Add all matching" takes at once: the collector's limit for one request. */
+export const MATCHING_TRACES_CAP = 1000;
+
 /**
  * Cursor paging goes forward only, so the URL keeps the cursors of the pages already passed
  * (`trail`, dot-separated; base64url has no dots). "Previous" pops the last one.

@@ -1,8 +1,9 @@
-import { fail } from '@sveltejs/kit';
+import { fail, isHttpError } from '@sveltejs/kit';
 import { collector, failureMessage } from '#lib/server/collector.ts';
 import { datasetTarget } from '#lib/server/dataset-target.ts';
+import { countMatching, matchingQuery } from '#lib/server/matching-traces.ts';
 import { timeRangeOf } from '#lib/time-range.ts';
-import { readPaging, TRACE_RANGE_FILTERS, TRACE_SORTS, TRACE_TEXT_FILTERS, type TraceSort } from '#lib/trace-list.ts';
+import { MATCHING_TRACES_CAP, readPaging, TRACE_RANGE_FILTERS, TRACE_SORTS, TRACE_TEXT_FILTERS, type TraceSort } from '#lib/trace-list.ts';
 import type { DatasetSummary } from '#lib/api-types.ts';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -45,30 +46,49 @@ export const load: PageServerLoad = async (event) => {
 };
 
 export const actions: Actions = {
-  /** Bulk promote: one test case per LLM call of each chosen trace. */
+  /**
+   * Bulk promote: one test case per LLM call of each chosen trace. The chosen traces are the
+   * selected rows, this page's rows, or every trace the list's filters match (counted first, so
+   * the person sees how many before anything is added).
+   */
   addToDataset: async (event) => {
     const form = await event.request.formData();
-    const scope = form.get('scope') === 'page' ? 'page' : 'selected';
-    const traceIds = form
-      .getAll(scope === 'page' ? 'pageTraceId' : 'traceId')
-      .map(String)
-      .filter((id) => /^[0-9a-f]{32}$/i.test(id));
-    if (traceIds.length === 0) {
-      return fail(400, { addToDataset: { error: scope === 'page' ? 'This page has no traces.' : 'Select at least one trace first.' } });
-    }
+    const scope = String(form.get('scope') ?? 'selected');
     const api = collector(event);
     try {
+      if (scope === 'count-matching') {
+        const query = matchingQuery(event.url.search);
+        const counted = await countMatching(api, query, MATCHING_TRACES_CAP);
+        if (counted.traces === 0) return fail(400, { addToDataset: { error: 'No traces match these filters in this time range.' } });
+        return {
+          addToDataset: {
+            preview: { ...counted, cap: MATCHING_TRACES_CAP, query: new URLSearchParams(query).toString() },
+            datasetId: String(form.get('datasetId') ?? ''),
+            newDatasetName: String(form.get('newDatasetName') ?? ''),
+          },
+        };
+      }
+      if (scope === 'matching') {
+        const query = Object.fromEntries(new URLSearchParams(String(form.get('matchingQuery') ?? '')));
+        const dataset = await datasetTarget(api, form);
+        if ('error' in dataset) return fail(400, { addToDataset: { error: dataset.error } });
+        const done = await api.addItemsFromMatchingTraces(dataset.id, query, MATCHING_TRACES_CAP);
+        return { addToDataset: { added: done.added, traces: done.traces, capped: done.capped, dataset: { id: dataset.id, name: dataset.name } } };
+      }
+      const traceIds = form
+        .getAll(scope === 'page' ? 'pageTraceId' : 'traceId')
+        .map(String)
+        .filter((id) => /^[0-9a-f]{32}$/i.test(id));
+      if (traceIds.length === 0) {
+        return fail(400, { addToDataset: { error: scope === 'page' ? 'This page has no traces.' : 'Select at least one trace first.' } });
+      }
       const dataset = await datasetTarget(api, form);
       if ('error' in dataset) return fail(400, { addToDataset: { error: dataset.error } });
       const created = await api.addItemsFromTraces(dataset.id, traceIds);
-      return {
-        addToDataset: {
-          added: created.items.length,
-          traces: traceIds.length,
-          dataset: { id: dataset.id, name: dataset.name },
-        },
-      };
+      return { addToDataset: { added: created.items.length, traces: traceIds.length, capped: false, dataset: { id: dataset.id, name: dataset.name } } };
     } catch (failure) {
+      // A read that failed (counting) is an HttpError; a write that failed is the collector's message.
+      if (isHttpError(failure)) return fail(502, { addToDataset: { error: failure.body.message } });
       return fail(502, { addToDataset: { error: failureMessage(failure) } });
     }
   },
