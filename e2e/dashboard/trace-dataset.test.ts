@@ -136,6 +136,66 @@ describe('promote to test case', () => {
     expect(await page.locator('[data-testid="item-edit"]').count()).toBe(0);
   });
 
+  it('edits the input messages and metadata as JSON; a mistake is named and nothing typed is lost', async () => {
+    const dataset = await datasetByName('weather answers');
+    await page.goto(`${h.parallax.dashboardUrl}/datasets/${dataset.id}`);
+    const before = Number(await page.locator('[data-testid="dataset-version"]').getAttribute('data-value'));
+    await page.locator('[data-testid="item-edit"]').click();
+    const input = page.locator('[data-testid="item-input-json"]');
+    const metadata = page.locator('[data-testid="item-metadata-json"]');
+    const expected = page.locator('[data-testid="item-expected-input"]');
+    const save = page.locator('[data-testid="item-save"]');
+    const error = page.locator('[data-testid="item-edit-error"]');
+    const current = JSON.parse(await input.inputValue()) as { messages: { role: string }[]; systemInstructions: unknown };
+    expect(current.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'tool']);
+    expect(JSON.parse(await metadata.inputValue())).toEqual({ model: 'gpt-4o-mini', provider: 'openai_compatible' });
+    const expectedBefore = await expected.inputValue();
+
+    // A trailing comma: the JSON error is shown, and every field keeps what was typed.
+    const edited = { ...current, messages: [{ role: 'user', parts: [{ type: 'text', content: 'Weather in Lyon, "today"?' }] }] };
+    const broken = JSON.stringify(edited, null, 2).replace(/\n}$/, ',\n}');
+    await input.fill(broken);
+    await metadata.fill('{ "model": "gpt-4o-mini", "topic": "weather" }');
+    await save.click();
+    expect(await error.innerText()).toMatch(/^Input is not valid JSON: /);
+    expect(await input.getAttribute('aria-invalid')).toBe('true');
+    expect(await input.inputValue()).toBe(broken);
+    expect(await metadata.inputValue()).toBe('{ "model": "gpt-4o-mini", "topic": "weather" }');
+    expect(await expected.inputValue()).toBe(expectedBefore);
+
+    // Metadata values are text; a number is refused by name.
+    await input.fill(JSON.stringify(edited, null, 2));
+    await metadata.fill('{ "model": "gpt-4o-mini", "priority": 2 }');
+    await save.click();
+    await error.getByText('Metadata "priority" must be text').waitFor();
+    expect(await input.inputValue()).toBe(JSON.stringify(edited, null, 2));
+
+    // A part without a type passes the page's checks; the collector refuses it, and the page says where.
+    await input.fill(JSON.stringify({ messages: [{ role: 'user', parts: [{ content: 'no type' }] }] }));
+    await metadata.fill('{ "model": "gpt-4o-mini", "topic": "weather" }');
+    await save.click();
+    await error.getByText('"input.messages.0.parts.0.type"').waitFor();
+    expect(await input.getAttribute('aria-invalid')).toBe('true');
+    expect(Number((await h.parallax.api<DatasetResponse>(`/api/v1/datasets/${dataset.id}`)).dataset.version)).toBe(before);
+
+    await input.fill(JSON.stringify(edited, null, 2));
+    await save.click();
+    await page.locator('[data-testid="item-input"] [data-testid="input-message"]').getByText('Weather in Lyon, "today"?').waitFor();
+    expect(Number(await page.locator('[data-testid="dataset-version"]').getAttribute('data-value'))).toBe(before + 1);
+    const { items } = await h.parallax.api<DatasetResponse>(`/api/v1/datasets/${dataset.id}`);
+    expect(items[0]).toMatchObject({
+      input: { messages: edited.messages, systemInstructions: current.systemInstructions },
+      metadata: { model: 'gpt-4o-mini', topic: 'weather' },
+      expectedOutput: expectedBefore,
+    });
+    expect(items[0]!.assertions).toHaveLength(2);
+
+    // The version before still holds the old conversation.
+    await page.locator('[data-testid="version-select"]').selectOption(String(before));
+    await page.locator('[data-testid="old-version"]').waitFor();
+    expect(await page.locator('[data-testid="item-input"]').innerText()).toContain('What is the weather in Paris?');
+  });
+
   it('exports the dataset as JSONL and imports it into a new dataset unchanged', async () => {
     const source = await datasetByName('weather answers');
     await page.goto(`${h.parallax.dashboardUrl}/datasets/${source.id}`);
@@ -160,6 +220,33 @@ describe('promote to test case', () => {
     const imported = strip(await h.parallax.api<DatasetResponse>(`/api/v1/datasets/${copy.id}`));
     expect(imported).toEqual(original);
     expect(original[0]!.expectedOutput).toBe('Sunny and mild in Paris.');
+  });
+
+  it('exports the dataset as CSV and imports it into a new dataset unchanged', async () => {
+    const source = await datasetByName('weather answers');
+    await page.goto(`${h.parallax.dashboardUrl}/datasets/${source.id}`);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-testid="export-csv"]').click()]);
+    expect(download.suggestedFilename()).toMatch(/^weather-answers-v\d+\.csv$/);
+    const file = await readFile(await download.path(), 'utf8');
+    expect(file.split('\n')[0]).toBe('input,expected_output,assertions,metadata,source_trace_id,source_span_id');
+
+    await page.goto(`${h.parallax.dashboardUrl}/datasets`);
+    await page.locator('[data-testid="dataset-name"]').fill('weather csv copy');
+    await page.locator('[data-testid="dataset-create"]').click();
+    await page.waitForURL(/\/datasets\/[^/?#]+$/);
+    await page.locator('[data-testid="dataset-empty"]').waitFor();
+    await page.locator('[data-testid="import-file"]').setInputFiles({ name: download.suggestedFilename(), mimeType: 'text/csv', buffer: Buffer.from(file) });
+    await page.locator('[data-testid="import-submit"]').click();
+    expect(await page.locator('[data-testid="import-done"]').innerText()).toContain('Imported 1 items');
+    await page.locator('[data-testid="dataset-item"]').waitFor();
+
+    const copy = await datasetByName('weather csv copy');
+    const strip = (r: DatasetResponse) => r.items.map(({ input, expectedOutput, assertions, metadata, source }) => ({ input, expectedOutput, assertions, metadata, source }));
+    const original = strip(await h.parallax.api<DatasetResponse>(`/api/v1/datasets/${source.id}`));
+    expect(strip(await h.parallax.api<DatasetResponse>(`/api/v1/datasets/${copy.id}`))).toEqual(original);
+    // The copy carries the edited conversation with its quotes, and the assertions, through CSV quoting.
+    expect(JSON.stringify(original[0]!.input)).toContain('Weather in Lyon, \\"today\\"?');
+    expect(original[0]!.assertions).toHaveLength(2);
   });
 
   it('adds every LLM call of the selected traces to a dataset from the trace list', async () => {

@@ -27,3 +27,12 @@ export function hrefWithRange(url: UrlLike, pathname: string, extra: Record<stri
   const search = new URLSearchParams({ ...rangeParams(url), ...extra }).toString();
   return search ? `${pathname}?${search}` : pathname;
 }
+
+/**
+ * A form action of this page that keeps the page's query. SvelteKit lands a submission on the
+ * action's URL without `?/name`: a bare `?/name` would drop the filters, the version or the item
+ * being edited, with or without JavaScript.
+ */
+export function actionHref(url: UrlLike, action: string): string {
+  return url.search ? `${url.search}&/${action}` : `?/${action}`;
+}

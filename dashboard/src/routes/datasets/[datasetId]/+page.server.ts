@@ -1,6 +1,7 @@
 import { error, fail, redirect } from '@sveltejs/kit';
 import { parseRows, rowsFromForm } from '#lib/assertions.ts';
-import { collector, failureMessage } from '#lib/server/collector.ts';
+import { parseInput, parseMetadata } from '#lib/item-json.ts';
+import { collector, CollectorError, failureMessage } from '#lib/server/collector.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
@@ -22,16 +23,29 @@ export const actions: Actions = {
     const form = await event.request.formData();
     const itemId = itemIdOf(form);
     const expectedOutput = String(form.get('expectedOutput') ?? '');
+    const inputText = String(form.get('input') ?? '');
+    const metadataText = String(form.get('metadata') ?? '');
     const rows = rowsFromForm(form);
-    const parsed = parseRows(rows);
-    if ('error' in parsed) return fail(400, { updateItem: { itemId, expectedOutput, rows, error: parsed.error } });
+    // Everything typed goes back with an error, so nothing is lost; `field` says where the error is.
+    const failed = (status: number, error: string, field: 'input' | 'metadata' | 'assertions' | null) =>
+      fail(status, { updateItem: { itemId, expectedOutput, inputText, metadataText, rows, error, field } });
+    const input = parseInput(inputText);
+    if ('error' in input) return failed(400, input.error, 'input');
+    const metadata = parseMetadata(metadataText);
+    if ('error' in metadata) return failed(400, metadata.error, 'metadata');
+    const assertions = parseRows(rows);
+    if ('error' in assertions) return failed(400, assertions.error, 'assertions');
     try {
       await collector(event).updateItem(event.params.datasetId, itemId, {
+        input: input.input,
         expectedOutput: expectedOutput.trim() === '' ? null : expectedOutput,
-        assertions: parsed.assertions,
+        assertions: assertions.assertions,
+        metadata: metadata.metadata,
       });
     } catch (failure) {
-      return fail(502, { updateItem: { itemId, expectedOutput, rows, error: failureMessage(failure) } });
+      const message = failureMessage(failure);
+      const status = failure instanceof CollectorError && failure.status < 500 ? 400 : 502;
+      return failed(status, message, /^invalid "input/.test(message) ? 'input' : /^invalid "metadata/.test(message) ? 'metadata' : null);
     }
     redirect(303, `/datasets/${event.params.datasetId}#item-${itemId}`);
   },
