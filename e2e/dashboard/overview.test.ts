@@ -137,6 +137,30 @@ describe('sessions and trace list', () => {
     expect(Number(await page.locator('[data-testid="trace-cost"]').getAttribute('data-value'))).toBeCloseTo(bigCost, 12);
   });
 
+  it('applies a filter menu changed before the page is interactive', async () => {
+    // Hold back the app's scripts: the page is server-rendered HTML only until they are released.
+    const early = await h.newPage();
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    await early.route('**/_app/immutable/**/*.js', async (route) => {
+      await released;
+      await route.continue();
+    });
+    const loading = early.goto(`${h.parallax.dashboardUrl}/traces`);
+    // If a check below fails first, the pending load is abandoned with the page: not a second error.
+    loading.catch(() => {});
+    const model = early.locator('[data-testid="trace-filter-model"]');
+    await model.waitFor();
+    expect(await early.evaluate(() => document.documentElement.dataset.hydrated ?? null)).toBeNull();
+    await model.selectOption('gpt-4o');
+    await early.waitForURL(/\/traces\?model=gpt-4o$/);
+    release();
+    await loading;
+    expect(await early.locator('[data-testid="trace-row"]').count()).toBe(1);
+    expect(await early.locator('[data-testid="trace-models"]').innerText()).toBe('gpt-4o');
+    expect(await model.inputValue()).toBe('gpt-4o');
+  });
+
   it('pages forward and back through more traces than fit on a page', async () => {
     // 52 more one-call traces: with the 3 above, 55 traces make two pages of 50.
     for (let i = 0; i < 52; i++) h.openaiServer.enqueue({ text: `answer ${i}`, usage: { input_tokens: 5, output_tokens: 1 } });
