@@ -159,3 +159,34 @@ function cutStrings(value: unknown, limit: number): unknown {
   }
   return value;
 }
+
+/**
+ * Makes converted content independent of the caller's objects, in place. The adapters build new messages and parts,
+ * but a part can still point into the request or response (tool-call arguments, tool results, tool schemas), and
+ * content is serialised later than it is converted (instrument/deferred-end.ts): the caller may change those
+ * objects in between. Strings need no copy, so text-only content costs a look at each part's fields.
+ */
+export function detachContent<E extends object>(entries: E[]): E[] {
+  for (const entry of entries) {
+    const fields = entry as Record<string, unknown>;
+    for (const key in fields) {
+      const value = fields[key];
+      if (typeof value !== 'object' || value === null) continue;
+      if (key === 'parts' && Array.isArray(value)) detachContent(value as object[]);
+      else fields[key] = copyPlain(value, 0);
+    }
+  }
+  return entries;
+}
+
+/** Arrays and plain objects are copied; anything else (class instances, typed arrays) serialises by itself. */
+function copyPlain(value: unknown, depth: number): unknown {
+  // A cycle is left as it is: serialising it fails later and leaves the attribute out, as it always did.
+  if (typeof value !== 'object' || value === null || depth > 64) return value;
+  if (Array.isArray(value)) return value.map((item) => copyPlain(item, depth + 1));
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return value;
+  const out: Record<string, unknown> = {};
+  for (const key in value) out[key] = copyPlain((value as Record<string, unknown>)[key], depth + 1);
+  return out;
+}

@@ -7,6 +7,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, TracerProvider, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { setDefaultContentOptions, type ContentOptions } from './content.ts';
+import { drainDeferredEnds } from './instrument/deferred-end.ts';
 import { setDefaultTracerProvider } from './instrument/tracer.ts';
 
 export interface InitOptions extends ContentOptions {
@@ -72,12 +73,28 @@ export function init(options: InitOptions = {}): InitResult {
   }
 
   const exporter = options.exporter ?? new OTLPTraceExporter({ url: tracesEndpoint(options.endpoint), headers: exportHeaders(options) });
-  const provider = new TracerProvider({ spanProcessors: [new BatchSpanProcessor({ exporter }) as SpanProcessor], resource: resource(options.serviceName) });
+  const provider = new DrainingTracerProvider({ spanProcessors: [new BatchSpanProcessor({ exporter }) as SpanProcessor], resource: resource(options.serviceName) });
   const registered = trace.setGlobalTracerProvider(provider);
-  setDefaultTracerProvider(provider);
+  setDefaultTracerProvider(provider, true);
   const result = { tracerProvider: provider, ownsProvider: true };
   state = { result, provider, registered, contextManager };
   return result;
+}
+
+/**
+ * The provider init() builds: its spans may end off the caller's path (instrument/deferred-end.ts), so flushing or
+ * shutting it down — through flush()/shutdown() or directly on `init().tracerProvider` — finishes those first.
+ */
+class DrainingTracerProvider extends TracerProvider {
+  override forceFlush(options?: Parameters<TracerProvider['forceFlush']>[0]): Promise<void> {
+    drainDeferredEnds();
+    return super.forceFlush(options);
+  }
+
+  override shutdown(): Promise<void> {
+    drainDeferredEnds();
+    return super.shutdown();
+  }
 }
 
 /** The SDK defaults, then OTEL_RESOURCE_ATTRIBUTES / OTEL_SERVICE_NAME, then the option. */
@@ -87,7 +104,10 @@ function resource(serviceName: string | undefined) {
   return merged;
 }
 
-/** Exports every finished span now: call before a short-lived process (script, serverless handler) exits. */
+/**
+ * Exports every finished span now: call before a short-lived process (script, serverless handler) exits. Spans of
+ * calls that have returned are included: the provider init() builds finishes them first (DrainingTracerProvider).
+ */
 export async function flush(): Promise<void> {
   const provider = state?.provider ?? globalProvider();
   const flushable = provider as { forceFlush?: () => Promise<void> } | undefined;

@@ -18,9 +18,10 @@
 //   call.abandon();                                                       // stream collected unread (abandoned.ts)
 //
 // Guarantees: no method throws (a tracing failure is logged with diag.debug and dropped); end/fail/cancel
-// are idempotent — only the first one counts, so a stream's span ends exactly once.
+// are idempotent — only the first one counts, so a stream's span ends exactly once. On the provider init() built,
+// what ending costs most (content JSON, result attributes, span.end()) runs after the caller has its result, with
+// the end time taken when the call ended (deferred-end.ts); the exported span is the same either way.
 import {
-  context as otelContext,
   diag,
   INVALID_SPAN_CONTEXT,
   SpanKind,
@@ -33,11 +34,12 @@ import {
   type TracerProvider,
 } from '@opentelemetry/api';
 import type { ChatMessage, MessagePart, OutputMessage, ToolDefinition } from '../adapters/messages.ts';
-import { contentPolicy, redactMessages, redactParts, serializeCapped, type ContentOptions, type ContentPolicy } from '../content.ts';
+import { contentPolicy, detachContent, redactMessages, redactParts, serializeCapped, type ContentOptions, type ContentPolicy } from '../content.ts';
 import { contextAttributes } from '../context.ts';
 import * as sc from '../semconv.ts';
+import { deferEnd, type DeferredEnd } from './deferred-end.ts';
 import { parentContext } from './suppress.ts';
-import { getTracer } from './tracer.ts';
+import { defaultDefersEnds, getTracer } from './tracer.ts';
 
 export interface InstrumentationOptions extends ContentOptions {
   /** Send this client's spans to this provider instead of the one init() set up (or the global one). */
@@ -48,6 +50,8 @@ export interface InstrumentationOptions extends ContentOptions {
 export interface Instrumentation {
   readonly tracer: () => Tracer;
   readonly content: () => ContentPolicy;
+  /** Whether the spans' ends may be finished off the caller's path (deferred-end.ts): only on init()'s provider. */
+  readonly defersEnds: () => boolean;
 }
 
 export function createInstrumentation(options?: InstrumentationOptions): Instrumentation {
@@ -56,6 +60,7 @@ export function createInstrumentation(options?: InstrumentationOptions): Instrum
   return {
     tracer: fixed ? () => fixed : () => getTracer(),
     content: contentPolicy(options),
+    defersEnds: fixed ? () => false : defaultDefersEnds,
   };
 }
 
@@ -114,7 +119,14 @@ function swallow(what: string, error: unknown): void {
   diag.debug(`@parallax/sdk: ${what} failed; the call itself is unaffected`, error);
 }
 
-/** Starts the span for one LLM call. Never throws; with a broken tracer it returns an inert LlmSpan. */
+/**
+ * Starts the span for one LLM call. Never throws; with a broken tracer it returns an inert LlmSpan.
+ *
+ * The span starts with the attributes the conventions want at creation, for samplers (operation, provider, model,
+ * server), and the withContext() ones; the request parameters join the result attributes when the span is
+ * finished. The OTel SDK validates start attributes twice and later ones once, so that is less work, and none of
+ * it on the caller's path when the end is deferred.
+ */
 export function startLlmSpan(instrumentation: Instrumentation, request: LlmRequest, parent: Context = parentContext()): LlmSpan {
   try {
     const attributes: Attributes = {
@@ -124,53 +136,77 @@ export function startLlmSpan(instrumentation: Instrumentation, request: LlmReque
     if (request.model) attributes[sc.ATTR_GEN_AI_REQUEST_MODEL] = request.model;
     if (request.serverAddress) attributes[sc.ATTR_SERVER_ADDRESS] = request.serverAddress;
     if (request.serverPort) attributes[sc.ATTR_SERVER_PORT] = request.serverPort;
-    if (request.temperature != null) attributes[sc.ATTR_GEN_AI_REQUEST_TEMPERATURE] = request.temperature;
-    if (request.maxTokens != null) attributes[sc.ATTR_GEN_AI_REQUEST_MAX_TOKENS] = request.maxTokens;
-    if (request.topP != null) attributes[sc.ATTR_GEN_AI_REQUEST_TOP_P] = request.topP;
-    if (request.topK != null) attributes[sc.ATTR_GEN_AI_REQUEST_TOP_K] = request.topK;
-    if (request.frequencyPenalty != null) attributes[sc.ATTR_GEN_AI_REQUEST_FREQUENCY_PENALTY] = request.frequencyPenalty;
-    if (request.presencePenalty != null) attributes[sc.ATTR_GEN_AI_REQUEST_PRESENCE_PENALTY] = request.presencePenalty;
-    if (request.stopSequences?.length) attributes[sc.ATTR_GEN_AI_REQUEST_STOP_SEQUENCES] = request.stopSequences;
-    if (request.seed != null) attributes[sc.ATTR_GEN_AI_REQUEST_SEED] = request.seed;
-    if (request.choiceCount != null && request.choiceCount !== 1) attributes[sc.ATTR_GEN_AI_REQUEST_CHOICE_COUNT] = request.choiceCount;
-    if (request.outputType) attributes[sc.ATTR_GEN_AI_OUTPUT_TYPE] = request.outputType;
-    if (request.encodingFormats?.length) attributes[sc.ATTR_GEN_AI_REQUEST_ENCODING_FORMATS] = request.encodingFormats;
     const fromContext = contextAttributes(parent);
     if (fromContext) Object.assign(attributes, fromContext);
-    if (request.attributes) Object.assign(attributes, request.attributes);
 
     const name = request.model ? `${request.operation} ${request.model}` : request.operation;
     const span = instrumentation.tracer().startSpan(name, { kind: SpanKind.CLIENT, attributes }, parent);
-    const call = new LlmSpan(span, trace.setSpan(parent, span), instrumentation.content);
-    if (request.content && span.isRecording()) call.recordRequestContent(request.content);
+    const call = new LlmSpan(span, trace.setSpan(parent, span), instrumentation.content, instrumentation.defersEnds());
+    if (span.isRecording()) call.recordRequest(request);
     return call;
   } catch (error) {
     swallow('starting the LLM span', error);
-    return new LlmSpan(trace.wrapSpanContext(INVALID_SPAN_CONTEXT), parent, instrumentation.content);
+    return new LlmSpan(trace.wrapSpanContext(INVALID_SPAN_CONTEXT), parent, instrumentation.content, false);
   }
 }
 
-export class LlmSpan {
+/** The request parameters as attributes: plain values, copied now, recorded when the span is finished. */
+function requestAttributes(request: LlmRequest): Attributes {
+  const attributes: Attributes = {};
+  if (request.temperature != null) attributes[sc.ATTR_GEN_AI_REQUEST_TEMPERATURE] = request.temperature;
+  if (request.maxTokens != null) attributes[sc.ATTR_GEN_AI_REQUEST_MAX_TOKENS] = request.maxTokens;
+  if (request.topP != null) attributes[sc.ATTR_GEN_AI_REQUEST_TOP_P] = request.topP;
+  if (request.topK != null) attributes[sc.ATTR_GEN_AI_REQUEST_TOP_K] = request.topK;
+  if (request.frequencyPenalty != null) attributes[sc.ATTR_GEN_AI_REQUEST_FREQUENCY_PENALTY] = request.frequencyPenalty;
+  if (request.presencePenalty != null) attributes[sc.ATTR_GEN_AI_REQUEST_PRESENCE_PENALTY] = request.presencePenalty;
+  if (request.stopSequences?.length) attributes[sc.ATTR_GEN_AI_REQUEST_STOP_SEQUENCES] = request.stopSequences.slice();
+  if (request.seed != null) attributes[sc.ATTR_GEN_AI_REQUEST_SEED] = request.seed;
+  if (request.choiceCount != null && request.choiceCount !== 1) attributes[sc.ATTR_GEN_AI_REQUEST_CHOICE_COUNT] = request.choiceCount;
+  if (request.outputType) attributes[sc.ATTR_GEN_AI_OUTPUT_TYPE] = request.outputType;
+  if (request.encodingFormats?.length) attributes[sc.ATTR_GEN_AI_REQUEST_ENCODING_FORMATS] = request.encodingFormats.slice();
+  if (request.attributes) Object.assign(attributes, request.attributes);
+  return attributes;
+}
+
+/** What is taken when the call ends; the span is finished from it, at once or deferred (deferred-end.ts). */
+interface Ending {
+  /** performance.now() of the end: the span's end time, however late it is finished. */
+  time: number;
+  /** Every attribute but the content ones. */
+  attributes: Attributes;
+  /** The output, converted and detached from the response; serialised when the span is finished. */
+  output: OutputMessage[] | undefined;
+  /** Set by fail(): recorded as an exception event and the ERROR status. */
+  failure?: { error: unknown };
+}
+
+export class LlmSpan implements DeferredEnd {
   readonly span: Span;
   /** The parent context with this span active: run the provider call in it. */
   readonly context: Context;
   #policy: () => ContentPolicy;
+  #defer: boolean;
   #started = performance.now();
   /**
    * performance.now() of the last progress timestamped: the start, the response, the first chunk. Not every chunk:
    * reading the clock costs more than the rest of our per-chunk work together.
    */
   #lastProgress = this.#started;
-  #firstChunkSeen = false;
+  #firstChunkAt: number | undefined;
   #ended = false;
+  #requestAttributes: Attributes | undefined;
+  /** Converted when the call starts (the caller may change its request later), serialised when the span is finished. */
+  #requestContent: RequestContent | undefined;
+  #ending: Ending | undefined;
   #truncated: string[] | undefined;
-  /** Called once when the span ends (abandoned.ts unregisters the stream). */
+  /** Called once when the call ends (abandoned.ts unregisters the stream). */
   onEnd: ((call: LlmSpan) => void) | undefined;
 
-  constructor(span: Span, context: Context, policy: () => ContentPolicy) {
+  constructor(span: Span, context: Context, policy: () => ContentPolicy, defer: boolean) {
     this.span = span;
     this.context = context;
     this.#policy = policy;
+    this.#defer = defer;
   }
 
   get ended(): boolean {
@@ -191,32 +227,23 @@ export class LlmSpan {
     this.#lastProgress = performance.now();
   }
 
-  /** A stream chunk arrived; the first one records `gen_ai.response.time_to_first_chunk` (seconds). */
+  /** A stream chunk arrived; the first one is recorded as `gen_ai.response.time_to_first_chunk` (seconds). */
   chunk(): void {
-    if (this.#firstChunkSeen || this.#ended) return;
-    this.#firstChunkSeen = true;
-    try {
-      this.#lastProgress = performance.now();
-      this.span.setAttribute(sc.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, (this.#lastProgress - this.#started) / 1000);
-    } catch (error) {
-      swallow('recording the first chunk', error);
-    }
+    if (this.#firstChunkAt !== undefined || this.#ended) return;
+    this.#firstChunkAt = this.#lastProgress = performance.now();
   }
 
-  recordRequestContent(build: () => RequestContent): void {
+  /** Takes the request's parameters and (when captured) its content now; both are recorded when the span is finished. */
+  recordRequest(request: LlmRequest): void {
     try {
-      const policy = this.#policy();
-      if (!policy.capture || !this.span.isRecording()) return;
-      const { systemInstructions, messages, tools } = build();
-      if (systemInstructions?.length) {
-        const parts = policy.redact ? redactParts(systemInstructions, policy.redact) : systemInstructions;
-        this.#setJson(sc.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS, parts, policy.maxLength);
-      }
-      if (messages?.length) {
-        const redacted = policy.redact ? redactMessages(messages, policy.redact, 'input') : messages;
-        this.#setJson(sc.ATTR_GEN_AI_INPUT_MESSAGES, redacted, policy.maxLength);
-      }
-      if (tools?.length) this.#setJson(sc.ATTR_GEN_AI_TOOL_DEFINITIONS, tools, policy.maxLength);
+      this.#requestAttributes = requestAttributes(request);
+      if (!request.content || !this.#policy().capture) return;
+      const { systemInstructions, messages, tools } = request.content();
+      this.#requestContent = {
+        systemInstructions: systemInstructions?.length ? detachContent(systemInstructions) : undefined,
+        messages: messages?.length ? detachContent(messages) : undefined,
+        tools: tools?.length ? detachContent(tools) : undefined,
+      };
     } catch (error) {
       swallow('recording the request content', error);
     }
@@ -225,42 +252,19 @@ export class LlmSpan {
   /** Ends the span as a success. */
   end(result?: LlmResult): void {
     if (this.#ended) return;
-    this.#ended = true;
-    try {
-      if (result) this.#applyResult(result);
-    } catch (error) {
-      swallow('recording the response', error);
-    }
-    this.#finish();
+    this.#close(performance.now(), result, undefined);
   }
 
   /** Ends the span as a failure: `error.type`, status ERROR, the exception as an event. */
   fail(error: unknown, partial?: LlmResult): void {
     if (this.#ended) return;
-    this.#ended = true;
-    try {
-      if (partial) this.#applyResult(partial);
-      const err = error instanceof Error ? error : undefined;
-      this.span.setAttribute(sc.ATTR_ERROR_TYPE, errorType(error));
-      if (err) this.span.recordException(err);
-      this.span.setStatus({ code: SpanStatusCode.ERROR, message: err?.message ?? String(error) });
-    } catch (failure) {
-      swallow('recording the error', failure);
-    }
-    this.#finish();
+    this.#close(performance.now(), partial, undefined, { error });
   }
 
   /** Ends the span of a stream the caller stopped early (break, abort): what arrived is kept, not an error. */
   cancel(partial?: LlmResult): void {
     if (this.#ended) return;
-    this.#ended = true;
-    try {
-      this.span.setAttribute(sc.ATTR_PARALLAX_STREAM_CANCELLED, true);
-      if (partial) this.#applyResult(partial);
-    } catch (error) {
-      swallow('recording the cancelled stream', error);
-    }
-    this.#finish();
+    this.#close(performance.now(), partial, sc.ATTR_PARALLAX_STREAM_CANCELLED);
   }
 
   /**
@@ -269,22 +273,12 @@ export class LlmSpan {
    */
   abandon(): void {
     if (this.#ended) return;
-    this.#ended = true;
-    try {
-      this.span.setAttribute(sc.ATTR_PARALLAX_STREAM_ABANDONED, true);
-    } catch (error) {
-      swallow('recording the abandoned stream', error);
-    }
-    this.#finish(this.#lastProgress);
+    this.#close(this.#lastProgress, undefined, sc.ATTR_PARALLAX_STREAM_ABANDONED);
   }
 
-  #finish(endTime?: number): void {
-    try {
-      if (this.#truncated) this.span.setAttribute(sc.ATTR_PARALLAX_CONTENT_TRUNCATED, this.#truncated);
-      this.span.end(endTime);
-    } catch (error) {
-      swallow('ending the span', error);
-    }
+  /** Takes what the span needs from the result now, and finishes the span now or queues that for later. */
+  #close(time: number, result: LlmResult | undefined, flag: string | undefined, failure?: { error: unknown }): void {
+    this.#ended = true;
     if (this.onEnd) {
       try {
         this.onEnd(this);
@@ -292,37 +286,93 @@ export class LlmSpan {
         swallow('the end hook', error);
       }
     }
+    if (!this.span.isRecording()) return;
+    const ending: Ending = { time, attributes: this.#requestAttributes ?? {}, output: undefined, failure };
+    this.#requestAttributes = undefined;
+    try {
+      const attributes = ending.attributes;
+      if (this.#firstChunkAt !== undefined) attributes[sc.ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = (this.#firstChunkAt - this.#started) / 1000;
+      if (flag) attributes[flag] = true;
+      if (failure) attributes[sc.ATTR_ERROR_TYPE] = errorType(failure.error);
+      if (result) {
+        addResultAttributes(attributes, result);
+        if (result.output && this.#policy().capture) {
+          const output = result.output();
+          if (output.length) ending.output = detachContent(output);
+        }
+      }
+    } catch (error) {
+      swallow('recording the response', error);
+    }
+    if (this.#defer) {
+      this.#ending = ending;
+      deferEnd(this);
+    } else {
+      this.#finish(ending);
+    }
   }
 
-  #applyResult(result: LlmResult): void {
+  /** The deferred part of ending: called by deferred-end.ts. */
+  finishDeferred(): void {
+    const ending = this.#ending;
+    this.#ending = undefined;
+    if (ending) this.#finish(ending);
+  }
+
+  #finish(ending: Ending): void {
     const span = this.span;
-    if (!span.isRecording()) return;
-    if (result.id) span.setAttribute(sc.ATTR_GEN_AI_RESPONSE_ID, result.id);
-    if (result.model) span.setAttribute(sc.ATTR_GEN_AI_RESPONSE_MODEL, result.model);
-    if (result.finishReasons?.length) span.setAttribute(sc.ATTR_GEN_AI_RESPONSE_FINISH_REASONS, result.finishReasons);
-    const usage = result.usage;
-    if (usage) {
-      if (usage.inputTokens != null) span.setAttribute(sc.ATTR_GEN_AI_USAGE_INPUT_TOKENS, usage.inputTokens);
-      if (usage.outputTokens != null) span.setAttribute(sc.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, usage.outputTokens);
-      // The detail counters are left out when zero (absent reads as 0): OpenAI reports them on every call, and
-      // each attribute costs the OTel SDK a validation pass.
-      if (usage.cacheReadInputTokens) span.setAttribute(sc.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, usage.cacheReadInputTokens);
-      if (usage.cacheCreationInputTokens) {
-        span.setAttribute(sc.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, usage.cacheCreationInputTokens);
-      }
-      if (usage.reasoningOutputTokens) {
-        span.setAttribute(sc.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, usage.reasoningOutputTokens);
+    try {
+      span.setAttributes(ending.attributes);
+    } catch (error) {
+      swallow('recording the response', error);
+    }
+    this.#recordContent(ending.output);
+    if (ending.failure) {
+      try {
+        const error = ending.failure.error;
+        const err = error instanceof Error ? error : undefined;
+        if (err) span.recordException(err, ending.time);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: err?.message ?? String(error) });
+      } catch (failure) {
+        swallow('recording the error', failure);
       }
     }
-    if (result.attributes) span.setAttributes(result.attributes);
-    if (result.output) {
-      const policy = this.#policy();
-      if (policy.capture) {
-        const output = result.output();
-        if (output.length) {
-          const redacted = policy.redact ? redactMessages(output, policy.redact, 'output') : output;
-          this.#setJson(sc.ATTR_GEN_AI_OUTPUT_MESSAGES, redacted, policy.maxLength);
+    try {
+      if (this.#truncated) span.setAttribute(sc.ATTR_PARALLAX_CONTENT_TRUNCATED, this.#truncated);
+      span.end(ending.time);
+    } catch (error) {
+      swallow('ending the span', error);
+    }
+  }
+
+  /** Redacts and serialises the content: the request's, then the output. A throwing redact hook leaves that part out. */
+  #recordContent(output: OutputMessage[] | undefined): void {
+    const request = this.#requestContent;
+    this.#requestContent = undefined;
+    if (!request && !output) return;
+    const policy = this.#policy();
+    if (request) {
+      try {
+        const { systemInstructions, messages, tools } = request;
+        if (systemInstructions) {
+          const parts = policy.redact ? redactParts(systemInstructions, policy.redact) : systemInstructions;
+          this.#setJson(sc.ATTR_GEN_AI_SYSTEM_INSTRUCTIONS, parts, policy.maxLength);
         }
+        if (messages) {
+          const redacted = policy.redact ? redactMessages(messages, policy.redact, 'input') : messages;
+          this.#setJson(sc.ATTR_GEN_AI_INPUT_MESSAGES, redacted, policy.maxLength);
+        }
+        if (tools) this.#setJson(sc.ATTR_GEN_AI_TOOL_DEFINITIONS, tools, policy.maxLength);
+      } catch (error) {
+        swallow('recording the request content', error);
+      }
+    }
+    if (output) {
+      try {
+        const redacted = policy.redact ? redactMessages(output, policy.redact, 'output') : output;
+        this.#setJson(sc.ATTR_GEN_AI_OUTPUT_MESSAGES, redacted, policy.maxLength);
+      } catch (error) {
+        swallow('recording the response', error);
       }
     }
   }
@@ -332,6 +382,27 @@ export class LlmSpan {
     this.span.setAttribute(attribute, json);
     if (truncated) (this.#truncated ??= []).push(attribute);
   }
+}
+
+/**
+ * The result's attributes, taken when the call ends: plain values and arrays we built, so the caller changing the
+ * response afterwards changes nothing. Zero and empty values are left out where absence reads the same (each
+ * attribute costs the OTel SDK a validation pass).
+ */
+function addResultAttributes(attributes: Attributes, result: LlmResult): void {
+  if (result.id) attributes[sc.ATTR_GEN_AI_RESPONSE_ID] = result.id;
+  if (result.model) attributes[sc.ATTR_GEN_AI_RESPONSE_MODEL] = result.model;
+  if (result.finishReasons?.length) attributes[sc.ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = result.finishReasons;
+  const usage = result.usage;
+  if (usage) {
+    if (usage.inputTokens != null) attributes[sc.ATTR_GEN_AI_USAGE_INPUT_TOKENS] = usage.inputTokens;
+    if (usage.outputTokens != null) attributes[sc.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS] = usage.outputTokens;
+    // OpenAI reports the detail counters on every call, mostly as 0.
+    if (usage.cacheReadInputTokens) attributes[sc.ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = usage.cacheReadInputTokens;
+    if (usage.cacheCreationInputTokens) attributes[sc.ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = usage.cacheCreationInputTokens;
+    if (usage.reasoningOutputTokens) attributes[sc.ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = usage.reasoningOutputTokens;
+  }
+  if (result.attributes) Object.assign(attributes, result.attributes);
 }
 
 /** Low-cardinality error kind: the SDK's error class (RateLimitError, APIConnectionError, …) or the JS type. */
