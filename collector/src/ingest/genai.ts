@@ -110,7 +110,9 @@ function defined(fields: Partial<GenAIFields>): Partial<GenAIFields> {
   const out: Record<string, unknown> = {};
   for (const key in fields) {
     const value = fields[key as keyof GenAIFields];
-    if (value === undefined || value === '' || value === 0 || (Array.isArray(value) && value.length === 0)) continue;
+    if (value === undefined || value === '' || (Array.isArray(value) && value.length === 0)) continue;
+    // A count of 0 is what a convention says when it has none; a time to first token of 0 ms was measured.
+    if (value === 0 && key !== 'ttftMs') continue;
     out[key] = value;
   }
   return out as Partial<GenAIFields>;

@@ -41,6 +41,12 @@ describe('GenAI conventions', () => {
     });
   });
 
+  it('keeps a time to first chunk of 0 as 0 ms, not as unknown', () => {
+    const span = { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o' };
+    expect(extractGenAI({ ...span, 'gen_ai.response.time_to_first_chunk': 0 })?.ttftMs).toBe(0);
+    expect(extractGenAI(span)?.ttftMs).toBeNull();
+  });
+
   it('reads the renamed cache-write counts', () => {
     const base = { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'anthropic', 'gen_ai.usage.input_tokens': 500 };
     expect(extractGenAI({ ...base, 'gen_ai.usage.cache_write.input_tokens': 300 })?.cacheWriteTokens).toBe(300);
