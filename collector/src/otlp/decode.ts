@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { ExportTraceServiceRequest } from './proto.ts';
 
 /** An attribute value as OTLP's AnyValue carries it, in plain JS. 64-bit ints beyond 2^53 stay strings. */
 export type AttributeValue = string | number | boolean | null | AttributeValue[] | { [key: string]: AttributeValue };
@@ -99,19 +98,6 @@ interface KeyValueJson {
 }
 type RequestJson = z.infer<typeof requestSchema>;
 
-export function decodeProtobuf(body: Uint8Array): DecodedRequest {
-  let message;
-  try {
-    message = ExportTraceServiceRequest.decode(body);
-  } catch (error) {
-    throw new MalformedPayloadError(`invalid OTLP protobuf (ExportTraceServiceRequest): ${(error as Error).message}`);
-  }
-  // The protobuf decoder has already enforced every field's type, so the schema check that JSON
-  // needs is skipped: toObject gives the same shape, with 64-bit integers as decimal strings.
-  const object = ExportTraceServiceRequest.toObject(message, { longs: String, bytes: String, defaults: false });
-  return toDecoded(object as RequestJson, 'base64');
-}
-
 export function decodeJson(text: string): DecodedRequest {
   let parsed: unknown;
   try {
@@ -119,51 +105,54 @@ export function decodeJson(text: string): DecodedRequest {
   } catch (error) {
     throw new MalformedPayloadError(`invalid OTLP JSON: ${(error as Error).message}`);
   }
-  // OTLP/JSON carries trace and span ids as hex, unlike protobuf's bytes.
-  return fromJsonShape(parsed, 'hex');
-}
-
-function fromJsonShape(input: unknown, idEncoding: 'hex' | 'base64'): DecodedRequest {
-  const parsed = requestSchema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
+  const request = requestSchema.safeParse(parsed);
+  if (!request.success) {
+    const issue = request.error.issues[0]!;
     const where = issue.path.length ? issue.path.join('.') : 'body';
     throw new MalformedPayloadError(`invalid OTLP ExportTraceServiceRequest at ${where}: ${issue.message}`);
   }
-  return toDecoded(parsed.data, idEncoding);
+  return toDecoded(request.data);
 }
 
-function toDecoded(request: RequestJson, idEncoding: 'hex' | 'base64'): DecodedRequest {
+/**
+ * Why a span cannot be stored, or null when it can: every query needs its ids and its start.
+ * `sent` gives the ids as the sender wrote them, for the refusal message.
+ */
+export function spanProblem(
+  span: Pick<OtlpSpan, 'traceId' | 'spanId' | 'startTimeUnixNano'>,
+  sent: { traceId(): string; spanId(): string },
+): string | null {
+  if (!/^[0-9a-f]{32}$/.test(span.traceId) || /^0+$/.test(span.traceId)) {
+    return `traceId must be 16 non-zero bytes, got ${JSON.stringify(sent.traceId())}`;
+  }
+  if (!/^[0-9a-f]{16}$/.test(span.spanId) || /^0+$/.test(span.spanId)) {
+    return `spanId must be 8 non-zero bytes, got ${JSON.stringify(sent.spanId())}`;
+  }
+  if (span.startTimeUnixNano <= 0n) return 'startTimeUnixNano is missing';
+  return null;
+}
+
+/** Counts a refused span; the response's partial_success names the first reason. */
+export function rejectSpan(rejected: DecodedRequest['rejected'], message: string): void {
+  if (rejected.count === 0) rejected.message = message;
+  rejected.count++;
+}
+
+function toDecoded(request: RequestJson): DecodedRequest {
   const scopes: OtlpScopeSpans[] = [];
   const rejected = { count: 0, message: '' };
-  const reject = (message: string) => {
-    if (rejected.count === 0) rejected.message = message;
-    rejected.count++;
-  };
-  const id = (value: string | undefined): string => {
-    if (!value) return '';
-    return idEncoding === 'hex' ? value.toLowerCase() : Buffer.from(value, 'base64').toString('hex');
-  };
+  // OTLP/JSON carries trace and span ids as hex, unlike protobuf's bytes.
+  const id = (value: string | undefined): string => (value ? value.toLowerCase() : '');
   (request.resourceSpans ?? []).forEach((resourceSpans, r) => {
     const resource = toAttributes(resourceSpans.resource?.attributes);
     (resourceSpans.scopeSpans ?? []).forEach((scopeSpans, s) => {
       const spans: OtlpSpan[] = [];
       (scopeSpans.spans ?? []).forEach((span, i) => {
-        const where = `resourceSpans[${r}].scopeSpans[${s}].spans[${i}]`;
-        const traceId = id(span.traceId);
-        const spanId = id(span.spanId);
-        if (!/^[0-9a-f]{32}$/.test(traceId) || /^0+$/.test(traceId)) {
-          return reject(`${where}: traceId must be 16 non-zero bytes, got ${JSON.stringify(span.traceId ?? '')}`);
-        }
-        if (!/^[0-9a-f]{16}$/.test(spanId) || /^0+$/.test(spanId)) {
-          return reject(`${where}: spanId must be 8 non-zero bytes, got ${JSON.stringify(span.spanId ?? '')}`);
-        }
         const start = BigInt(span.startTimeUnixNano ?? 0);
         const end = BigInt(span.endTimeUnixNano ?? 0);
-        if (start <= 0n) return reject(`${where}: startTimeUnixNano is missing`);
-        spans.push({
-          traceId,
-          spanId,
+        const decoded: OtlpSpan = {
+          traceId: id(span.traceId),
+          spanId: id(span.spanId),
           parentSpanId: id(span.parentSpanId),
           name: span.name ?? '',
           kind: enumNumber(span.kind, SPAN_KINDS),
@@ -176,7 +165,10 @@ function toDecoded(request: RequestJson, idEncoding: 'hex' | 'base64'): DecodedR
             attributes: toAttributes(event.attributes),
           })),
           status: { code: enumNumber(span.status?.code, STATUS_CODES), message: span.status?.message ?? '' },
-        });
+        };
+        const problem = spanProblem(decoded, { traceId: () => span.traceId ?? '', spanId: () => span.spanId ?? '' });
+        if (problem) rejectSpan(rejected, `resourceSpans[${r}].scopeSpans[${s}].spans[${i}]: ${problem}`);
+        else spans.push(decoded);
       });
       scopes.push({ resource, scopeName: scopeSpans.scope?.name ?? '', spans });
     });
