@@ -1,4 +1,5 @@
-import { calcPrice, findProvider } from '@pydantic/genai-prices';
+import { findProvider } from '@pydantic/genai-prices';
+import { catalogPrice } from './catalog-prices.ts';
 import type { PriceOverride } from '../store/price-overrides.ts';
 
 export interface Usage {
@@ -60,16 +61,10 @@ export function priceCall(call: PricedCall, overrides: readonly PriceOverride[] 
     providerId = providerIdFor(call.provider);
     if (!providerId) return null;
   }
-  const usage = {
-    input_tokens: call.usage.inputTokens,
-    output_tokens: call.usage.outputTokens,
-    cache_read_tokens: call.usage.cacheReadTokens || undefined,
-    cache_write_tokens: call.usage.cacheWriteTokens || undefined,
-  };
   for (const model of call.models) {
     if (!model) continue;
-    const price = calcPrice(usage, model, { ...(providerId ? { providerId } : {}), timestamp: call.at });
-    if (price) return { total: price.total_price, input: price.input_price, output: price.output_price };
+    const cost = catalogPrice(call.usage, model, providerId, call.at);
+    if (cost) return cost;
   }
   return null;
 }
