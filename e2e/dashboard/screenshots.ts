@@ -48,6 +48,23 @@ try {
     await page.locator('[data-testid="item-edit"]').first().click();
     await page.waitForTimeout(300);
     await page.screenshot({ path: `${dir}/dataset-edit-${scheme}.png`, fullPage: true });
+    await page.locator('[data-testid="item-metadata-json"]').fill('{ "topic": 3 }');
+    await page.locator('[data-testid="item-save"]').click();
+    await page.locator('[data-testid="item-edit-error"]').waitFor();
+    await page.screenshot({ path: `${dir}/dataset-edit-error-${scheme}.png`, fullPage: true });
+    await page.goto(h.parallax.dashboardUrl + '/traces?model=gpt-4o-mini');
+    await page.locator('[data-testid="bulk-count-matching"]').click();
+    await page.locator('[data-testid="bulk-matching-preview"]').waitFor();
+    await page.screenshot({ path: `${dir}/traces-matching-${scheme}.png` });
+    // Narrow screens: axis labels and wrapping.
+    for (const width of [390, 760]) {
+      await page.setViewportSize({ width, height: 900 });
+      for (const [name, path] of [['overview', '/'], ['overview-7d', '/?range=7d'], ['session', '/sessions/s-1'], ['traces', '/traces']] as const) {
+        await page.goto(h.parallax.dashboardUrl + path);
+        await page.waitForTimeout(200);
+        await page.screenshot({ path: `${dir}/${name}-${width}-${scheme}.png`, fullPage: true });
+      }
+    }
   }
 } finally {
   await h.close();

@@ -103,6 +103,40 @@ describe('promote to test case', () => {
     });
   });
 
+  it('works without JavaScript: "+ Add assertion" comes back with another row, and Enter saves', async () => {
+    const context = await h.browser.newContext({ javaScriptEnabled: false, viewport: { width: 1440, height: 900 } });
+    try {
+      const plain = await context.newPage();
+      plain.setDefaultTimeout(8_000);
+      const dataset = await datasetByName('weather answers');
+      await plain.goto(`${h.parallax.dashboardUrl}/traces/${traceId}/promote?span=${answerSpan.spanId}`);
+      await plain.locator('[data-testid="promote-dataset-select"]').selectOption(dataset.id);
+      await plain.locator('[data-testid="expected-output"]').fill('Sunny in Paris.');
+      const rows = plain.locator('[data-testid="assertion-row"]');
+      expect(await rows.count()).toBe(1);
+      await rows.nth(0).locator('[data-testid="assertion-type"]').selectOption('contains');
+      await rows.nth(0).locator('[data-testid="assertion-value"]').fill('Paris');
+      await plain.locator('[data-testid="assertion-add"]').click();
+      await rows.nth(1).waitFor();
+      // The page came back from the server with what was typed, and a second row to fill in.
+      expect(await rows.nth(0).locator('[data-testid="assertion-value"]').inputValue()).toBe('Paris');
+      expect(await plain.locator('[data-testid="expected-output"]').inputValue()).toBe('Sunny in Paris.');
+      expect(await plain.locator('[data-testid="promote-dataset-select"]').inputValue()).toBe(dataset.id);
+      expect(await plain.locator('[data-testid="promote-error"]').count()).toBe(0);
+      await rows.nth(1).locator('[data-testid="assertion-type"]').selectOption('max_length');
+      await rows.nth(1).locator('[data-testid="assertion-value"]').fill('200');
+      await rows.nth(1).locator('[data-testid="assertion-value"]').press('Enter');
+      await plain.waitForURL(new RegExp(`/traces/${traceId}\\?span=${answerSpan.spanId}&promoted=`));
+    } finally {
+      await context.close();
+    }
+    const { items } = await h.parallax.api<DatasetResponse>(`/api/v1/datasets/${(await datasetByName('weather answers')).id}`);
+    expect(items).toHaveLength(2);
+    expect(items[1]).toMatchObject({ expectedOutput: 'Sunny in Paris.', assertions: [{ type: 'contains', value: 'Paris' }, { type: 'max_length', value: 200 }] });
+    // Back to one item, as the tests below expect.
+    expect((await h.request('DELETE', `/api/v1/datasets/${(await datasetByName('weather answers')).id}/items/${items[1]!.id}`)).status).toBe(200);
+  });
+
   it('shows the item in the dataset with its source link back to the trace', async () => {
     await page.goto(`${h.parallax.dashboardUrl}/traces/${traceId}`);
     await page.locator('[data-testid="promotion-link"]').click();
@@ -294,5 +328,30 @@ describe('promote to test case', () => {
     const questions = items.map((i) => (i.input.messages[0]!.parts[0] as { content: string }).content).sort();
     expect(questions).toEqual(Array.from({ length: 55 }, (_, i) => `bulk question ${i}`).sort());
     expect(new Set(items.map((i) => i.source!.traceId)).size).toBe(55);
+  });
+
+  it('adds configuration and scorer rows to a new experiment without JavaScript, keeping what was typed', async () => {
+    const context = await h.browser.newContext({ javaScriptEnabled: false, viewport: { width: 1440, height: 900 } });
+    try {
+      const plain = await context.newPage();
+      plain.setDefaultTimeout(8_000);
+      const dataset = await datasetByName('weather answers');
+      await plain.goto(`${h.parallax.dashboardUrl}/experiments/new?dataset=${dataset.id}`);
+      const configs = plain.locator('[data-testid="config-model"]');
+      expect(await configs.count()).toBe(1);
+      await configs.nth(0).fill('gpt-4.1-mini');
+      await plain.locator('[data-testid="config-add"]').click();
+      await configs.nth(1).waitFor();
+      expect(await configs.nth(0).inputValue()).toBe('gpt-4.1-mini');
+      expect(await configs.nth(1).inputValue()).toBe('');
+      const scorers = plain.locator('[data-testid="scorer-type"]');
+      const before = await scorers.count();
+      await plain.locator('[data-testid="scorer-add"]').click();
+      await scorers.nth(before).waitFor();
+      expect(await configs.count()).toBe(2);
+      expect(await plain.locator('[data-testid="experiment-dataset"]').inputValue()).toBe(dataset.id);
+    } finally {
+      await context.close();
+    }
   });
 });

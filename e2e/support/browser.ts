@@ -19,6 +19,8 @@ export async function launchChromium(): Promise<Browser> {
   const newContext = browser.newContext.bind(browser);
   browser.newContext = async (...args) => {
     const context: BrowserContext = await newContext(...args);
+    // Without JavaScript a page never becomes interactive: there is nothing to wait for.
+    if (args[0]?.javaScriptEnabled === false) return context;
     const contextPage = context.newPage.bind(context);
     context.newPage = async () => waitsForHydration(await contextPage());
     return context;

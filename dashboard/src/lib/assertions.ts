@@ -21,6 +21,20 @@ export interface AssertionRow {
   option: string;
 }
 
+export function blankRow(): AssertionRow {
+  return { type: '', value: '', option: '' };
+}
+
+/**
+ * The "+ Add assertion" button's field. With JavaScript the editor adds the row itself; without,
+ * the button submits the form, and the action hands the values back with one more blank row.
+ */
+export const ADD_ROW_FIELD = 'addAssertion';
+
+export function wantsAnotherRow(form: FormData): boolean {
+  return form.has(ADD_ROW_FIELD);
+}
+
 export function toRow(assertion: Assertion): AssertionRow {
   switch (assertion.type) {
     case 'equals':

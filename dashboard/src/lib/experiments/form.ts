@@ -47,6 +47,9 @@ export const SCORER_TYPES: { type: ScorerType; label: string; hint: string }[] =
   { type: 'llm_judge', label: 'LLM judge with a rubric', hint: 'What a good answer does, for the judge model' },
 ];
 
+/** Most configurations, and most scorers, one experiment form holds. */
+export const MAX_ROWS = 20;
+
 export const blankConfig = (provider: Provider = 'openai', model = ''): ConfigRow => ({
   id: '',
   provider,

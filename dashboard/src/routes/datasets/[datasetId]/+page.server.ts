@@ -1,5 +1,5 @@
 import { error, fail, redirect } from '@sveltejs/kit';
-import { parseRows, rowsFromForm } from '#lib/assertions.ts';
+import { blankRow, parseRows, rowsFromForm, wantsAnotherRow } from '#lib/assertions.ts';
 import { parseInput, parseMetadata } from '#lib/item-json.ts';
 import { collector, CollectorError, failureMessage } from '#lib/server/collector.ts';
 import type { Actions, PageServerLoad } from './$types';
@@ -26,6 +26,9 @@ export const actions: Actions = {
     const inputText = String(form.get('input') ?? '');
     const metadataText = String(form.get('metadata') ?? '');
     const rows = rowsFromForm(form);
+    if (wantsAnotherRow(form)) {
+      return { updateItem: { itemId, expectedOutput, inputText, metadataText, rows: [...rows, blankRow()], error: null, field: null } };
+    }
     // Everything typed goes back with an error, so nothing is lost; `field` says where the error is.
     const failed = (status: number, error: string, field: 'input' | 'metadata' | 'assertions' | null) =>
       fail(status, { updateItem: { itemId, expectedOutput, inputText, metadataText, rows, error, field } });

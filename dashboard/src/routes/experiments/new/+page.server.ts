@@ -1,6 +1,6 @@
 import { fail, redirect } from '@sveltejs/kit';
 import { CollectorError, collector } from '#lib/server/collector.ts';
-import { parseRun, parseStart, valuesFromForm } from '#lib/experiments/form.ts';
+import { blankConfig, blankScorer, MAX_ROWS, parseRun, parseStart, valuesFromForm } from '#lib/experiments/form.ts';
 import type { DatasetSummary } from '#lib/api-types.ts';
 import type { ExperimentSummary } from '#lib/experiments/types.ts';
 import type { Actions, PageServerLoad } from './$types';
@@ -47,6 +47,16 @@ function refusal(failure: unknown): { error: string; providerMissing: boolean } 
 }
 
 export const actions: Actions = {
+  /** "+ Add configuration" / "+ Add scorer" without JavaScript: the form comes back with one more row. */
+  addRow: async (event) => {
+    const form = await event.request.formData();
+    const values = valuesFromForm(form);
+    const row = form.get('addRow');
+    if (row === 'config' && values.configs.length < MAX_ROWS) values.configs.push(blankConfig());
+    if (row === 'scorer' && values.scorers.length < MAX_ROWS) values.scorers.push(blankScorer());
+    return { values };
+  },
+
   estimate: async (event) => {
     const values = valuesFromForm(await event.request.formData());
     const run = parseRun(values);

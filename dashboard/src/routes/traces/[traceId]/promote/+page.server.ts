@@ -1,5 +1,5 @@
 import { error, fail, redirect } from '@sveltejs/kit';
-import { parseRows, rowsFromForm } from '#lib/assertions.ts';
+import { blankRow, parseRows, rowsFromForm, wantsAnotherRow } from '#lib/assertions.ts';
 import { collector, failureMessage } from '#lib/server/collector.ts';
 import { datasetTarget } from '#lib/server/dataset-target.ts';
 import type { DatasetSummary } from '#lib/api-types.ts';
@@ -28,6 +28,7 @@ export const actions: Actions = {
     const expected = String(form.get('expectedOutput') ?? '');
     const rows = rowsFromForm(form);
     const values = { expectedOutput: expected, rows, datasetId: String(form.get('datasetId') ?? ''), newDatasetName: String(form.get('newDatasetName') ?? '') };
+    if (wantsAnotherRow(form)) return { ...values, rows: [...rows, blankRow()] };
 
     if (!/^[0-9a-f]{16}$/i.test(spanId)) return fail(400, { ...values, error: 'The form lost which LLM call to promote; reload the page.' });
     const parsed = parseRows(rows);
