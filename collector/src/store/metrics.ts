@@ -1,6 +1,7 @@
 import type { BreakdownDimension, BreakdownRow, ModelMetrics, TimeseriesPoint } from '../api/contract.ts';
 import type { Storage } from './clickhouse.ts';
 import { filterClause, type SpanFilter } from './filters.ts';
+import { MERGED_METRICS, ROLLUP_DIMENSIONS, rollupServes, rollupSource, wholeHours, type RollupDimension } from './llm-hours.ts';
 import { select } from './queries.ts';
 
 // A sum of costs is only a cost when at least one call was priced; otherwise it is unknown (null).
@@ -36,7 +37,30 @@ const GROUP_EXPRESSIONS: Record<BreakdownDimension, string> = {
   tag: "arrayJoin(if(empty(tags), [''], tags))",
 };
 
+/**
+ * The rollup-shaped rows to read when the question can be answered from llm_hours (whole hours in
+ * the range, narrowed and grouped only by its dimensions), else null: then the spans answer.
+ */
+function fromRollup(filter: SpanFilter, groupBy: BreakdownDimension): ReturnType<typeof rollupSource> | null {
+  const hours = wholeHours(filter.from, filter.to);
+  if (!hours || !rollupServes(filter) || !(groupBy in ROLLUP_DIMENSIONS)) return null;
+  return rollupSource(filter, hours);
+}
+
 export async function metricsBreakdown(storage: Storage, filter: SpanFilter, groupBy: BreakdownDimension, limit = 200): Promise<BreakdownRow[]> {
+  const rollup = fromRollup(filter, groupBy);
+  if (rollup) {
+    return select<BreakdownRow>(
+      storage,
+      `SELECT ${ROLLUP_DIMENSIONS[groupBy as RollupDimension]} AS key, ${MERGED_METRICS}
+       FROM (${rollup.sql})
+       GROUP BY key
+       HAVING calls > 0
+       ORDER BY coalesce(cost, 0) DESC, calls DESC
+       LIMIT {limit:UInt32}`,
+      { ...rollup.params, limit },
+    );
+  }
   const where = filterClause(filter);
   return select<BreakdownRow>(
     storage,
@@ -51,6 +75,18 @@ export async function metricsBreakdown(storage: Storage, filter: SpanFilter, gro
 }
 
 export async function modelMetrics(storage: Storage, filter: SpanFilter): Promise<ModelMetrics[]> {
+  const rollup = fromRollup(filter, 'model');
+  if (rollup) {
+    return select<ModelMetrics>(
+      storage,
+      `SELECT model, anyLast(provider) AS provider, ${MERGED_METRICS}
+       FROM (${rollup.sql})
+       GROUP BY model
+       HAVING calls > 0
+       ORDER BY coalesce(cost, 0) DESC, calls DESC`,
+      rollup.params,
+    );
+  }
   const where = filterClause(filter);
   return select<ModelMetrics>(
     storage,
@@ -71,6 +107,31 @@ export function bucketSecondsFor(from: Date, to: Date): number {
 }
 
 export async function timeseries(storage: Storage, filter: SpanFilter, bucketSeconds: number, groupBy: BreakdownDimension = 'model'): Promise<TimeseriesPoint[]> {
+  // Hourly rows fit a bucket only when it is a whole number of hours (buckets start on multiples of
+  // their width since the epoch, so every hour then falls in exactly one).
+  const rollup = bucketSeconds % 3600 === 0 ? fromRollup(filter, groupBy) : null;
+  if (rollup) {
+    const rows = await select<Omit<TimeseriesPoint, 'model'>>(
+      storage,
+      `SELECT
+         formatDateTime(toStartOfInterval(hour, toIntervalSecond({bucket:UInt32})), '%Y-%m-%dT%H:%i:%SZ', 'UTC') AS time,
+         ${ROLLUP_DIMENSIONS[groupBy as RollupDimension]} AS key,
+         sum(call_count) AS calls,
+         sum(error_count) AS errors,
+         if(sum(priced_calls) = 0, NULL, sum(cost_sum)) AS cost,
+         sum(input_tokens) AS inputTokens,
+         sum(output_tokens) AS outputTokens,
+         round(quantilesMerge(0.5, 0.95, 0.99)(latency)[1], 3) AS latencyP50Ms,
+         round(quantilesMerge(0.5, 0.95, 0.99)(latency)[2], 3) AS latencyP95Ms,
+         if(sum(ttft_calls) = 0, NULL, round(quantilesMerge(0.5, 0.95)(ttft)[1], 3)) AS ttftP50Ms
+       FROM (${rollup.sql})
+       GROUP BY time, key
+       HAVING calls > 0
+       ORDER BY time, key`,
+      { ...rollup.params, bucket: bucketSeconds },
+    );
+    return rows.map((row) => ({ ...row, model: row.key }));
+  }
   const where = filterClause(filter);
   const rows = await select<Omit<TimeseriesPoint, 'model'>>(
     storage,

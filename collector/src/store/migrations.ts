@@ -1,12 +1,15 @@
 import type { Storage } from './clickhouse.ts';
 import { quoteIdentifier } from './clickhouse.ts';
+import { backfillLlmHours, LLM_HOURS_DDL } from './llm-hours.ts';
 
 /**
  * Versioned schema changes, applied in order at start. Each is idempotent DDL so a crash
  * between a migration and its bookkeeping row is harmless on the next start. `{db}` stands for
- * the configured database. Never edit a shipped migration: add the next one.
+ * the configured database. A migration that derives a table from stored data fills it in
+ * `backfill`, after its statements, and must be just as safe to run twice. Never edit a shipped
+ * migration: add the next one.
  */
-export const migrations: ReadonlyArray<{ version: number; name: string; statements: string[] }> = [
+export const migrations: ReadonlyArray<{ version: number; name: string; statements: string[]; backfill?: (storage: Storage) => Promise<void> }> = [
   {
     version: 1,
     name: 'projects, api keys and spans',
@@ -236,6 +239,12 @@ export const migrations: ReadonlyArray<{ version: number; name: string; statemen
       `INSERT INTO {db}.trace_hours SELECT DISTINCT project_id, trace_id, toStartOfHour(start_time) FROM {db}.spans`,
     ],
   },
+  {
+    version: 7,
+    name: 'llm hours: per-model hourly rollup for metrics over long ranges',
+    statements: LLM_HOURS_DDL,
+    backfill: backfillLlmHours,
+  },
 ];
 
 export async function migrate(storage: Storage): Promise<{ applied: number[] }> {
@@ -254,6 +263,7 @@ export async function migrate(storage: Storage): Promise<{ applied: number[] }> 
     for (const statement of migration.statements) {
       await client.command({ query: statement.replaceAll('{db}', db) });
     }
+    await migration.backfill?.(storage);
     await client.insert({
       table: `${db}.schema_migrations`,
       values: [{ version: migration.version, name: migration.name }],

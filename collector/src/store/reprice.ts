@@ -1,6 +1,7 @@
 import type { Storage } from './clickhouse.ts';
 import { quoteIdentifier } from './clickhouse.ts';
 import { clickhouseParamTime } from './filters.ts';
+import { reconcileLlmHoursCost } from './llm-hours.ts';
 import type { PriceOverride } from './price-overrides.ts';
 
 /**
@@ -8,10 +9,13 @@ import type { PriceOverride } from './price-overrides.ts';
  * prices the calls of its model from its effective date until the next override of that model.
  * The arithmetic is priceWithOverride's in ingest/pricing.ts, in SQL. Spans with no override in
  * effect keep the cost they were stored with. Returns how many LLM spans were re-priced.
+ * An update in place bypasses the materialized views, so the hours it touched have their rollup
+ * cost brought back in line with the spans afterwards.
  */
 export async function repriceSpans(storage: Storage, projectId: string, overrides: readonly PriceOverride[], from: Date, to: Date): Promise<number> {
   const db = quoteIdentifier(storage.database);
   let repriced = 0;
+  let touched: { from: Date; to: Date } | null = null;
   for (const override of overrides) {
     const next = overrides
       .filter((o) => o.model === override.model && o.provider === override.provider && o.effectiveFrom > override.effectiveFrom)
@@ -52,7 +56,9 @@ export async function repriceSpans(storage: Storage, projectId: string, override
       clickhouse_settings: { mutations_sync: '2' },
     });
     repriced += n;
+    touched = touched ? { from: minDate(touched.from, windowStart), to: maxDate(touched.to, windowEnd) } : { from: windowStart, to: windowEnd };
   }
+  if (touched) await reconcileLlmHoursCost(storage, projectId, touched.from, touched.to);
   return repriced;
 }
 

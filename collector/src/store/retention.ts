@@ -1,4 +1,5 @@
 import { quoteIdentifier, type Storage } from './clickhouse.ts';
+import { clickhouseParamTime } from './filters.ts';
 import type { ProjectStore } from './projects.ts';
 import { select } from './queries.ts';
 
@@ -7,24 +8,32 @@ export interface RetentionResult {
   deletedSpans: number;
 }
 
+/** Tables derived from spans whose rows summarise one hour of one project (column `hour`). */
+const HOURLY_TABLES = ['trace_hours', 'llm_hours'];
+
 /**
  * Deletes spans older than each project's retention (0 keeps everything). Retention is per
  * project, which one table TTL cannot express, so this runs as a lightweight DELETE per project.
+ * The cutoff is rounded down to the hour so the hourly rollups lose exactly the hours the spans
+ * lose (a span may outlive its retention by up to an hour). Derived rows go first: if a run stops
+ * half-way, the spans still there are found and deleted again by the next run.
  */
 export async function applyRetention(storage: Storage, projects: ProjectStore, now = new Date()): Promise<RetentionResult[]> {
   const results: RetentionResult[] = [];
+  const db = quoteIdentifier(storage.database);
   for (const project of await projects.listProjects()) {
     if (project.retentionDays <= 0) continue;
-    const params = { project: project.id, cutoff: new Date(now.getTime() - project.retentionDays * 86_400_000).toISOString().replace('T', ' ').replace('Z', '') };
-    const where = "project_id = {project:String} AND start_time < {cutoff:DateTime64(3, 'UTC')}";
-    const [expired] = await select<{ n: number }>(storage, `SELECT count() AS n FROM {db}.spans WHERE ${where}`, params);
+    const cutoff = new Date(now.getTime() - project.retentionDays * 86_400_000);
+    const params = { project: project.id, cutoff: clickhouseParamTime(new Date(Math.floor(cutoff.getTime() / 3_600_000) * 3_600_000)) };
+    const [expired] = await select<{ n: number }>(storage, `SELECT count() AS n FROM {db}.spans WHERE project_id = {project:String} AND start_time < {cutoff:DateTime64(3, 'UTC')}`, params);
     if (!expired?.n) continue;
-    const db = quoteIdentifier(storage.database);
-    await storage.client.command({ query: `DELETE FROM ${db}.spans WHERE ${where}`, query_params: params });
-    await storage.client.command({
-      query: `DELETE FROM ${db}.trace_hours WHERE project_id = {project:String} AND hour < toStartOfHour({cutoff:DateTime64(3, 'UTC')})`,
-      query_params: params,
-    });
+    for (const table of HOURLY_TABLES) {
+      await storage.client.command({
+        query: `DELETE FROM ${db}.${table} WHERE project_id = {project:String} AND hour < {cutoff:DateTime64(3, 'UTC')}`,
+        query_params: params,
+      });
+    }
+    await storage.client.command({ query: `DELETE FROM ${db}.spans WHERE project_id = {project:String} AND start_time < {cutoff:DateTime64(3, 'UTC')}`, query_params: params });
     results.push({ projectId: project.id, deletedSpans: expired.n });
   }
   return results;

@@ -1,0 +1,266 @@
+import { context, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BreakdownResponse, ModelMetricsResponse, TimeseriesResponse } from '../api/contract.ts';
+import { chatAttributes, exportThroughOtlp, startTestCollector, type TestCollector } from '../test-support.ts';
+import { quoteIdentifier } from './clickhouse.ts';
+import { clickhouseParamTime } from './filters.ts';
+import { backfillLlmHours } from './llm-hours.ts';
+import { generateKey } from './projects.ts';
+import { applyRetention } from './retention.ts';
+
+// The rollup must give the answers the spans give. Each check below asks the JSON API over a range
+// whose middle is whole hours (read from llm_hours) and whose ends are partial hours (read from
+// spans), and compares with the same metrics computed straight from the spans table.
+
+const HOUR = 3_600_000;
+const MODELS = [
+  { model: 'gpt-4o-mini', provider: 'openai' },
+  { model: 'claude-haiku-4-5', provider: 'anthropic' },
+  { model: 'llama3.1:8b', provider: 'ollama' },
+];
+const SERVICES = [
+  { 'service.name': 'checkout', 'deployment.environment.name': 'production' },
+  { 'service.name': 'search', 'deployment.environment.name': 'staging' },
+];
+
+interface Call {
+  at: number;
+  model: number;
+  durationMs: number;
+  error?: boolean;
+  ttftSeconds?: number;
+}
+
+/** An agent trace per call: a root span and one LLM call under it. */
+function emitCalls(tracer: Tracer, calls: Call[]): void {
+  for (const call of calls) {
+    const { model, provider } = MODELS[call.model]!;
+    const root = tracer.startSpan('handle request', { kind: SpanKind.SERVER, startTime: call.at });
+    const llm = tracer.startSpan(
+      `chat ${model}`,
+      {
+        kind: SpanKind.CLIENT,
+        startTime: call.at + 1,
+        attributes: {
+          ...chatAttributes({ provider, model, inputTokens: 1000 + (call.at % 997), outputTokens: 50 + (call.at % 301), cacheReadTokens: call.at % 3 === 0 ? 200 : 0 }),
+          ...(call.ttftSeconds === undefined ? {} : { 'gen_ai.response.time_to_first_chunk': call.ttftSeconds }),
+        },
+      },
+      trace.setSpan(context.active(), root),
+    );
+    if (call.error) llm.setStatus({ code: SpanStatusCode.ERROR, message: 'overloaded' });
+    llm.end(call.at + 1 + call.durationMs);
+    root.end(call.at + 2 + call.durationMs);
+  }
+}
+
+/** Sends the calls, a few per export (the exporter caps concurrent exports), half from each service. */
+async function send(collector: TestCollector, key: string, calls: Call[]): Promise<void> {
+  for (const [i, resource] of SERVICES.entries()) {
+    const mine = calls.filter((_, j) => j % SERVICES.length === i);
+    for (let start = 0; start < mine.length; start += 8) {
+      await exportThroughOtlp(collector.url, key, (tracer) => emitCalls(tracer, mine.slice(start, start + 8)), resource);
+    }
+  }
+}
+
+/** Forty calls over six hours around `base`, on every model, service and environment. */
+function callsAround(base: number): Call[] {
+  return Array.from({ length: 40 }, (_, i) => ({
+    at: base - 3 * HOUR + i * 9 * 60_000 + 7_000 + i,
+    model: i % 3,
+    durationMs: 100 + ((i * 37) % 500),
+    error: i % 7 === 3,
+    ttftSeconds: i % 3 === 1 ? 0.05 + (i % 5) / 100 : undefined,
+  }));
+}
+
+const METRICS_FROM_SPANS = `
+  count() AS calls,
+  countIf(status_code = 'ERROR') AS errors,
+  sum(input_tokens) AS inputTokens,
+  sum(output_tokens) AS outputTokens,
+  sum(cache_read_tokens) AS cacheReadTokens,
+  sum(reasoning_tokens) AS reasoningTokens,
+  if(countIf(cost_total IS NOT NULL) = 0, NULL, sum(cost_total)) AS cost,
+  countIf(cost_total IS NULL) AS unpricedCalls,
+  round(quantile(0.5)(duration_ms), 3) AS latencyP50Ms,
+  round(quantile(0.95)(duration_ms), 3) AS latencyP95Ms,
+  round(quantile(0.99)(duration_ms), 3) AS latencyP99Ms,
+  if(countIf(ttft_ms IS NOT NULL) = 0, NULL, round(quantileIf(0.5)(ttft_ms, ttft_ms IS NOT NULL), 3)) AS ttftP50Ms,
+  if(countIf(ttft_ms IS NOT NULL) = 0, NULL, round(quantileIf(0.95)(ttft_ms, ttft_ms IS NOT NULL), 3)) AS ttftP95Ms,
+  if(countIf(output_tokens > 0 AND duration_ms > 0) = 0, NULL,
+     round(quantileIf(0.5)(output_tokens * 1000 / duration_ms, output_tokens > 0 AND duration_ms > 0), 2)) AS tokensPerSecond`;
+
+/** The rows the API should return, computed from the spans table alone. */
+async function fromSpans(collector: TestCollector, select: string, where: string, groupBy: string, range: { from: number; to: number }, params: Record<string, unknown> = {}) {
+  const result = await collector.storage.client.query({
+    query: `SELECT ${select} FROM ${quoteIdentifier(collector.storage.database)}.spans
+            WHERE project_id = 'default' AND operation != '' AND start_time >= {from:DateTime64(3, 'UTC')} AND start_time < {to:DateTime64(3, 'UTC')} ${where}
+            GROUP BY ${groupBy} ORDER BY ${groupBy}`,
+    query_params: { from: clickhouseParamTime(new Date(range.from)), to: clickhouseParamTime(new Date(range.to)), ...params },
+    format: 'JSONEachRow',
+    clickhouse_settings: { prefer_column_name_to_alias: 1 },
+  });
+  return result.json<Record<string, unknown>>();
+}
+
+function expectSameRows(actual: object[], expected: Record<string, unknown>[], keys: string[]): void {
+  const keyOf = (row: Record<string, unknown>) => keys.map((k) => String(row[k])).join('|');
+  const sort = (rows: Record<string, unknown>[]) => [...rows].sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
+  const got = sort(actual as Record<string, unknown>[]);
+  const want = sort(expected);
+  expect(got.map(keyOf)).toEqual(want.map(keyOf));
+  got.forEach((row, i) => {
+    for (const [field, value] of Object.entries(want[i]!)) {
+      if (typeof value === 'number') expect(row[field], `${field} of ${keyOf(row)}`).toBeCloseTo(value, 9);
+      else expect(row[field], `${field} of ${keyOf(row)}`).toEqual(value);
+    }
+  });
+}
+
+describe('llm_hours rollup', () => {
+  let collector: TestCollector;
+  let otherKey: string;
+  let base: number;
+  let range: { from: number; to: number };
+  const query = () => `from=${new Date(range.from).toISOString()}&to=${new Date(range.to).toISOString()}`;
+
+  beforeAll(async () => {
+    collector = await startTestCollector();
+    base = Math.floor((Date.now() - 2 * 86_400_000) / HOUR) * HOUR;
+    // Whole hours base-2h … base+2h, partial hours at both ends.
+    range = { from: base - 2 * HOUR - 35 * 60_000, to: base + 2 * HOUR + 40 * 60_000 };
+    await send(collector, collector.apiKey, callsAround(base));
+    // Another project's calls in the same hours must never show up in the default project's answers.
+    const other = await collector.projects.createProject('Other team');
+    otherKey = generateKey();
+    await collector.projects.addKey(other.id, otherKey, { name: 'other', scope: 'full' });
+    await send(collector, otherKey, callsAround(base).map((c) => ({ ...c, model: 0 })));
+  });
+  afterAll(async () => {
+    await collector.close();
+  });
+
+  async function expectRollupMatchesSpans(): Promise<void> {
+    const models = await collector.api<ModelMetricsResponse>(`/api/v1/metrics/models?${query()}`);
+    expect(models.status, JSON.stringify(models.body)).toBe(200);
+    expectSameRows(models.body.models, await fromSpans(collector, `model, ${METRICS_FROM_SPANS}`, '', 'model', range), ['model']);
+
+    const narrowed = await collector.api<ModelMetricsResponse>(`/api/v1/metrics/models?${query()}&provider=anthropic&service=search`);
+    expectSameRows(
+      narrowed.body.models,
+      await fromSpans(collector, `model, ${METRICS_FROM_SPANS}`, "AND provider = 'anthropic' AND service_name = 'search'", 'model', range),
+      ['model'],
+    );
+
+    for (const [groupBy, column] of [['provider', 'provider'], ['service', 'service_name'], ['environment', 'environment'], ['model', 'model']]) {
+      const breakdown = await collector.api<BreakdownResponse>(`/api/v1/metrics/breakdown?${query()}&groupBy=${groupBy}`);
+      expectSameRows(breakdown.body.rows, await fromSpans(collector, `${column} AS key, ${METRICS_FROM_SPANS}`, '', 'key', range), ['key']);
+    }
+
+    for (const bucket of [3600, 7200]) {
+      const series = await collector.api<TimeseriesResponse>(`/api/v1/metrics/timeseries?${query()}&bucket=${bucket}&groupBy=environment`);
+      const expected = await fromSpans(
+        collector,
+        `formatDateTime(toStartOfInterval(start_time, toIntervalSecond({bucket:UInt32})), '%Y-%m-%dT%H:%i:%SZ', 'UTC') AS time, environment AS key,
+         count() AS calls, countIf(status_code = 'ERROR') AS errors, if(countIf(cost_total IS NOT NULL) = 0, NULL, sum(cost_total)) AS cost,
+         sum(input_tokens) AS inputTokens, sum(output_tokens) AS outputTokens,
+         round(quantile(0.5)(duration_ms), 3) AS latencyP50Ms, round(quantile(0.95)(duration_ms), 3) AS latencyP95Ms,
+         if(countIf(ttft_ms IS NOT NULL) = 0, NULL, round(quantileIf(0.5)(ttft_ms, ttft_ms IS NOT NULL), 3)) AS ttftP50Ms`,
+        '',
+        'time, key',
+        range,
+        { bucket },
+      );
+      expectSameRows(series.body.points, expected, ['time', 'key']);
+    }
+  }
+
+  async function rolledUpCalls(where = ''): Promise<{ rolled: number; spans: number }> {
+    const db = quoteIdentifier(collector.storage.database);
+    const result = await collector.storage.client.query({
+      query: `SELECT (SELECT sum(calls) FROM ${db}.llm_hours WHERE project_id = 'default' ${where}) AS rolled,
+                     (SELECT count() FROM ${db}.spans WHERE project_id = 'default' AND operation != '' ${where.replaceAll('hour', 'toStartOfHour(start_time)')}) AS spans`,
+      format: 'JSONEachRow',
+    });
+    return (await result.json<{ rolled: number; spans: number }>())[0]!;
+  }
+
+  it('answers metrics over whole hours from the rollup as the spans alone would', async () => {
+    expect(await rolledUpCalls()).toEqual({ rolled: 40, spans: 40 });
+    await expectRollupMatchesSpans();
+    const other = await collector.api<ModelMetricsResponse>(`/api/v1/metrics/models?${query()}`, otherKey);
+    // The other project sent only gpt-4o-mini: none of the default project's models may show up there.
+    expect(other.body.models.map((m) => m.model)).toEqual(['gpt-4o-mini']);
+  });
+
+  it('counts a call that arrives late for an hour already rolled up', async () => {
+    const before = (await collector.api<ModelMetricsResponse>(`/api/v1/metrics/models?${query()}&model=claude-haiku-4-5`)).body.models[0]!;
+    await send(collector, collector.apiKey, [{ at: base - HOUR + 5 * 60_000, model: 1, durationMs: 4321, ttftSeconds: 0.3 }]);
+    const after = (await collector.api<ModelMetricsResponse>(`/api/v1/metrics/models?${query()}&model=claude-haiku-4-5`)).body.models[0]!;
+    expect(after.calls).toBe(before.calls + 1);
+    await expectRollupMatchesSpans();
+  });
+
+  it('keeps the rollup cost right when stored calls are re-priced', async () => {
+    const before = (await collector.api<ModelMetricsResponse>(`/api/v1/metrics/models?${query()}&model=gpt-4o-mini`)).body.models[0]!;
+    const headers = { authorization: `Bearer ${collector.apiKey}`, 'content-type': 'application/json' };
+    const created = await fetch(`${collector.url}/api/v1/prices/overrides`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ model: 'gpt-4o-mini', provider: 'openai', inputPerMTok: 7, outputPerMTok: 21, effectiveFrom: new Date(base - 5 * HOUR).toISOString() }),
+    });
+    expect(created.status).toBe(201);
+    const repriced = await fetch(`${collector.url}/api/v1/prices/reprice`, { method: 'POST', headers, body: '{}' });
+    expect(((await repriced.json()) as { repricedSpans: number }).repricedSpans).toBeGreaterThan(0);
+    const after = (await collector.api<ModelMetricsResponse>(`/api/v1/metrics/models?${query()}&model=gpt-4o-mini`)).body.models[0]!;
+    expect(after.cost).toBeGreaterThan(before.cost! * 10);
+    await expectRollupMatchesSpans();
+    // Re-pricing again with nothing changed leaves the answers as they are.
+    await fetch(`${collector.url}/api/v1/prices/reprice`, { method: 'POST', headers, body: '{}' });
+    await expectRollupMatchesSpans();
+  });
+
+  it('loses the same hours as the spans when retention deletes them', async () => {
+    await collector.projects.updateProject('default', { retentionDays: 2 });
+    const [result] = await applyRetention(collector.storage, collector.projects);
+    expect(result?.deletedSpans).toBeGreaterThan(0);
+    // Retention cuts at the hour: calls from `base` on stay, older ones are gone from both.
+    expect(await rolledUpCalls(`AND hour < toDateTime(${base / 1000}, 'UTC')`)).toEqual({ rolled: 0, spans: 0 });
+    const kept = await rolledUpCalls();
+    expect(kept.rolled).toBe(kept.spans);
+    expect(kept.spans).toBeGreaterThan(0);
+    await expectRollupMatchesSpans();
+  });
+});
+
+describe('llm_hours migration', () => {
+  it('fills the rollup from the spans a data directory already holds, and again to the same result', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'parallax-collector-'));
+    const first = await startTestCollector({ dataDir });
+    const base = Math.floor((Date.now() - 86_400_000) / HOUR) * HOUR;
+    const range = { from: base - 3 * HOUR, to: base + 3 * HOUR };
+    await send(first, first.apiKey, callsAround(base));
+    // Take the directory back to the schema before the rollup existed.
+    const db = quoteIdentifier(first.storage.database);
+    await first.storage.client.command({ query: `DROP VIEW ${db}.llm_hours_mv` });
+    await first.storage.client.command({ query: `DROP TABLE ${db}.llm_hours` });
+    await first.storage.client.command({ query: `DELETE FROM ${db}.schema_migrations WHERE version = 7` });
+    await first.close();
+
+    const upgraded = await startTestCollector({ dataDir });
+    try {
+      const path = `/api/v1/metrics/models?from=${new Date(range.from).toISOString()}&to=${new Date(range.to).toISOString()}`;
+      const expected = await fromSpans(upgraded, `model, ${METRICS_FROM_SPANS}`, '', 'model', range);
+      expectSameRows((await upgraded.api<ModelMetricsResponse>(path)).body.models, expected, ['model']);
+      await backfillLlmHours(upgraded.storage);
+      expectSameRows((await upgraded.api<ModelMetricsResponse>(path)).body.models, expected, ['model']);
+    } finally {
+      await upgraded.close();
+    }
+  });
+});

@@ -1,0 +1,206 @@
+import type { Storage } from './clickhouse.ts';
+import { quoteIdentifier } from './clickhouse.ts';
+import { clickhouseParamTime, type SpanFilter } from './filters.ts';
+
+/**
+ * The llm_hours rollup: the LLM spans of each project, hour, model, provider, service and
+ * environment, pre-aggregated (counts, token and cost sums, latency/TTFT/throughput quantile states).
+ * Metrics over long ranges read it for the whole hours of the range and the spans table only for
+ * the partial hours at either end, so a 30-day overview merges ~10^5 rows instead of scanning
+ * every span. Latency quantiles are kept as the states of the same `quantile` (reservoir) function
+ * the raw queries use, so the answers are the same numbers.
+ */
+
+/** Dimensions the rollup is keyed by, as the column that holds each. */
+export const ROLLUP_DIMENSIONS = {
+  model: 'model',
+  provider: 'provider',
+  service: 'service_name',
+  environment: 'environment',
+} as const;
+export type RollupDimension = keyof typeof ROLLUP_DIMENSIONS;
+
+/**
+ * The rollup's columns computed from spans, for one group of them. Aliases reuse the column names
+ * (the materialized view matches its output to the rollup by name), so inside the aggregates the
+ * spans' own output_tokens is named through the table.
+ */
+export const ROLLUP_AGGREGATES = `
+  count() AS calls,
+  countIf(status_code = 'ERROR') AS errors,
+  sum(input_tokens) AS input_tokens,
+  sum(output_tokens) AS output_tokens,
+  sum(cache_read_tokens) AS cache_read_tokens,
+  sum(reasoning_tokens) AS reasoning_tokens,
+  toInt64(countIf(cost_total IS NOT NULL)) AS priced_calls,
+  sum(ifNull(cost_total, 0)) AS cost,
+  quantilesState(0.5, 0.95, 0.99)(duration_ms) AS latency,
+  countIf(ttft_ms IS NOT NULL) AS ttft_calls,
+  quantilesStateIf(0.5, 0.95)(assumeNotNull(ttft_ms), ttft_ms IS NOT NULL) AS ttft,
+  countIf(spans.output_tokens > 0 AND duration_ms > 0) AS throughput_calls,
+  quantileStateIf(0.5)(spans.output_tokens * 1000 / duration_ms, spans.output_tokens > 0 AND duration_ms > 0) AS throughput`;
+
+const KEY = 'project_id, hour, model, provider, service_name, environment';
+const ROLLUP_COLUMNS = `${KEY}, calls, errors, input_tokens, output_tokens, cache_read_tokens, reasoning_tokens, priced_calls, cost, latency, ttft_calls, ttft, throughput_calls, throughput`;
+
+/** DDL of the rollup and the materialized view that feeds it from every insert into spans. */
+export const LLM_HOURS_DDL = [
+  `CREATE TABLE IF NOT EXISTS {db}.llm_hours (
+    project_id LowCardinality(String),
+    hour DateTime('UTC'),
+    model LowCardinality(String),
+    provider LowCardinality(String),
+    service_name LowCardinality(String),
+    environment LowCardinality(String),
+    calls SimpleAggregateFunction(sum, UInt64),
+    errors SimpleAggregateFunction(sum, UInt64),
+    input_tokens SimpleAggregateFunction(sum, UInt64),
+    output_tokens SimpleAggregateFunction(sum, UInt64),
+    cache_read_tokens SimpleAggregateFunction(sum, UInt64),
+    reasoning_tokens SimpleAggregateFunction(sum, UInt64),
+    priced_calls SimpleAggregateFunction(sum, Int64),
+    cost SimpleAggregateFunction(sum, Float64),
+    latency AggregateFunction(quantiles(0.5, 0.95, 0.99), Float64),
+    ttft_calls SimpleAggregateFunction(sum, UInt64),
+    ttft AggregateFunction(quantiles(0.5, 0.95), Float64),
+    throughput_calls SimpleAggregateFunction(sum, UInt64),
+    throughput AggregateFunction(quantile(0.5), Float64)
+  ) ENGINE = AggregatingMergeTree
+  PARTITION BY toYYYYMM(hour)
+  ORDER BY (${KEY})`,
+  `CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.llm_hours_mv TO {db}.llm_hours AS
+    SELECT project_id, toStartOfHour(start_time) AS hour, model, provider, service_name, environment, ${ROLLUP_AGGREGATES}
+    FROM {db}.spans
+    WHERE operation != ''
+    GROUP BY ${KEY}`,
+];
+
+/**
+ * Fills the rollup from the spans already stored, one day at a time so memory stays bounded on a
+ * big data directory. Starts from an empty rollup, so a backfill cut short by a crash simply runs
+ * again (nothing ingests while migrations run).
+ */
+export async function backfillLlmHours(storage: Storage): Promise<void> {
+  const db = quoteIdentifier(storage.database);
+  await storage.client.command({ query: `TRUNCATE TABLE ${db}.llm_hours` });
+  const result = await storage.client.query({
+    query: `SELECT DISTINCT toString(toDate(start_time)) AS day FROM ${db}.spans WHERE operation != '' ORDER BY day`,
+    format: 'JSONEachRow',
+  });
+  for (const { day } of await result.json<{ day: string }>()) {
+    await storage.client.command({
+      query: `INSERT INTO ${db}.llm_hours (${ROLLUP_COLUMNS})
+        SELECT project_id, toStartOfHour(start_time) AS hour, model, provider, service_name, environment, ${ROLLUP_AGGREGATES}
+        FROM ${db}.spans
+        WHERE operation != '' AND toDate(start_time) = {day:Date}
+        GROUP BY ${KEY}`,
+      query_params: { day },
+    });
+  }
+}
+
+/**
+ * Makes the rollup's cost columns match the spans again in [from, to) after spans were re-priced in
+ * place (ALTER UPDATE does not go through the materialized view). Inserts the difference per key,
+ * so running it again changes nothing.
+ */
+export async function reconcileLlmHoursCost(storage: Storage, projectId: string, from: Date, to: Date): Promise<void> {
+  const db = quoteIdentifier(storage.database);
+  const hours = "project_id = {project:String} AND hour >= toStartOfHour({from:DateTime64(3, 'UTC')}) AND hour < {to:DateTime64(3, 'UTC')}";
+  await storage.client.command({
+    query: `INSERT INTO ${db}.llm_hours (${KEY}, priced_calls, cost)
+      SELECT {project:String}, hour, model, provider, service_name, environment,
+             stored.priced_calls - rolled.priced_calls, stored.cost - rolled.cost
+      FROM (
+        SELECT toDateTime(toStartOfHour(start_time), 'UTC') AS hour, model, provider, service_name, environment,
+               toInt64(countIf(cost_total IS NOT NULL)) AS priced_calls, sum(ifNull(cost_total, 0)) AS cost
+        FROM ${db}.spans
+        WHERE project_id = {project:String} AND operation != ''
+          AND start_time >= toStartOfHour({from:DateTime64(3, 'UTC')}) AND toStartOfHour(start_time) < {to:DateTime64(3, 'UTC')}
+        GROUP BY hour, model, provider, service_name, environment
+      ) AS stored
+      FULL OUTER JOIN (
+        SELECT hour, model, provider, service_name, environment, sum(priced_calls) AS priced_calls, sum(cost) AS cost
+        FROM ${db}.llm_hours
+        WHERE ${hours}
+        GROUP BY hour, model, provider, service_name, environment
+      ) AS rolled USING (hour, model, provider, service_name, environment)
+      WHERE stored.priced_calls != rolled.priced_calls OR abs(stored.cost - rolled.cost) > 1e-12`,
+    query_params: { project: projectId, from: clickhouseParamTime(from), to: clickhouseParamTime(to) },
+    clickhouse_settings: { join_use_nulls: 0 },
+  });
+}
+
+/** The whole hours inside [from, to), or null when the range holds none. */
+export function wholeHours(from: Date, to: Date): { start: Date; end: Date } | null {
+  const hour = 3_600_000;
+  const start = Math.ceil(from.getTime() / hour) * hour;
+  const end = Math.floor(to.getTime() / hour) * hour;
+  return end > start ? { start: new Date(start), end: new Date(end) } : null;
+}
+
+/** Whether a filter can be answered from the rollup: it narrows only by the rollup's dimensions. */
+export function rollupServes(filter: SpanFilter): boolean {
+  return !filter.userId && !filter.sessionId && !filter.tag;
+}
+
+/**
+ * A subquery of rollup-shaped rows (hour, the four dimensions, partial aggregates) covering the
+ * LLM spans of `filter`: rollup rows for the whole hours, spans grouped by hour for the partial
+ * hours at the ends. Callers merge them with MERGED_METRICS. Only for filters `rollupServes`.
+ * calls, errors and cost come out as call_count, error_count and cost_sum, so they cannot be
+ * mistaken for the merged results of the same name (queries prefer column names to aliases).
+ */
+export function rollupSource(filter: SpanFilter, hours: { start: Date; end: Date }): { sql: string; params: Record<string, unknown> } {
+  const params: Record<string, unknown> = {
+    project: filter.projectId,
+    from: clickhouseParamTime(filter.from),
+    to: clickhouseParamTime(filter.to),
+    hoursStart: clickhouseParamTime(hours.start),
+    hoursEnd: clickhouseParamTime(hours.end),
+  };
+  const dimensions: string[] = [];
+  const narrowing: [string | undefined, string, string][] = [
+    [filter.model, 'model', 'model'],
+    [filter.provider, 'provider', 'provider'],
+    [filter.service, 'service_name', 'service'],
+    [filter.environment, 'environment', 'environment'],
+  ];
+  for (const [value, column, param] of narrowing) {
+    if (!value) continue;
+    dimensions.push(`${column} = {${param}:String}`);
+    params[param] = value;
+  }
+  const and = dimensions.map((d) => ` AND ${d}`).join('');
+  const sql = `
+    SELECT hour, model, provider, service_name, environment, calls AS call_count, errors AS error_count, input_tokens,
+           output_tokens, cache_read_tokens, reasoning_tokens, priced_calls, cost AS cost_sum, latency, ttft_calls, ttft,
+           throughput_calls, throughput
+    FROM {db}.llm_hours
+    WHERE project_id = {project:String} AND hour >= {hoursStart:DateTime64(3, 'UTC')} AND hour < {hoursEnd:DateTime64(3, 'UTC')}${and}
+    UNION ALL
+    SELECT toStartOfHour(start_time) AS hour, model, provider, service_name, environment, ${ROLLUP_AGGREGATES}
+    FROM {db}.spans
+    WHERE project_id = {project:String} AND operation != ''${and}
+      AND ((start_time >= {from:DateTime64(3, 'UTC')} AND start_time < {hoursStart:DateTime64(3, 'UTC')})
+        OR (start_time >= {hoursEnd:DateTime64(3, 'UTC')} AND start_time < {to:DateTime64(3, 'UTC')}))
+    GROUP BY hour, model, provider, service_name, environment`;
+  return { sql, params };
+}
+
+/** The metrics of metrics.ts's METRICS, merged from rollup-shaped rows. */
+export const MERGED_METRICS = `
+  sum(call_count) AS calls,
+  sum(error_count) AS errors,
+  sum(input_tokens) AS inputTokens,
+  sum(output_tokens) AS outputTokens,
+  sum(cache_read_tokens) AS cacheReadTokens,
+  sum(reasoning_tokens) AS reasoningTokens,
+  if(sum(priced_calls) = 0, NULL, sum(cost_sum)) AS cost,
+  sum(call_count) - sum(priced_calls) AS unpricedCalls,
+  round(quantilesMerge(0.5, 0.95, 0.99)(latency)[1], 3) AS latencyP50Ms,
+  round(quantilesMerge(0.5, 0.95, 0.99)(latency)[2], 3) AS latencyP95Ms,
+  round(quantilesMerge(0.5, 0.95, 0.99)(latency)[3], 3) AS latencyP99Ms,
+  if(sum(ttft_calls) = 0, NULL, round(quantilesMerge(0.5, 0.95)(ttft)[1], 3)) AS ttftP50Ms,
+  if(sum(ttft_calls) = 0, NULL, round(quantilesMerge(0.5, 0.95)(ttft)[2], 3)) AS ttftP95Ms,
+  if(sum(throughput_calls) = 0, NULL, round(quantileMerge(0.5)(throughput), 2)) AS tokensPerSecond`;
