@@ -47,10 +47,13 @@ try {
     await page.goto(h.parallax.dashboardUrl + `/datasets/${ds.dataset.id}`);
     await page.locator('[data-testid="item-edit"]').first().click();
     await page.waitForTimeout(300);
+    // From the top: a page scrolled to the item would put the sticky header over the middle of the shot.
+    await page.evaluate('window.scrollTo(0, 0)');
     await page.screenshot({ path: `${dir}/dataset-edit-${scheme}.png`, fullPage: true });
     await page.locator('[data-testid="item-metadata-json"]').fill('{ "topic": 3 }');
     await page.locator('[data-testid="item-save"]').click();
     await page.locator('[data-testid="item-edit-error"]').waitFor();
+    await page.evaluate('window.scrollTo(0, 0)');
     await page.screenshot({ path: `${dir}/dataset-edit-error-${scheme}.png`, fullPage: true });
     await page.goto(h.parallax.dashboardUrl + '/traces?model=gpt-4o-mini');
     await page.locator('[data-testid="bulk-count-matching"]').click();
