@@ -1,8 +1,11 @@
 // Side by side on openai@6 (the newest the published instrumentation patches): the raw client, the client under
 // @opentelemetry/instrumentation-openai 0.22, and wrap() from @parallax/sdk, in one process and one run.
-// Same in-process fetch as ../sdk-overhead.ts, same span pipeline (TracerProvider + BatchSpanProcessor, spans
-// dropped by the exporter). Run `npm install` in this folder first; ../sdk-overhead.ts runs this when it can.
+// Same in-process fetch as ../sdk-overhead.ts (it answers after a macrotask, as a socket does), same span pipeline
+// (TracerProvider + BatchSpanProcessor, spans dropped by the exporter), same timing: one idle event-loop turn between
+// calls, outside the timed window, where work a tracer defers past the caller's result runs; the CPU column counts
+// it. Run `npm install` in this folder first; ../sdk-overhead.ts runs this when it can.
 import { createRequire } from 'node:module';
+import { loadavg } from 'node:os';
 import { OpenAIInstrumentation } from '@opentelemetry/instrumentation-openai';
 import { init, shutdown, wrap } from '../../sdk/src/index.ts';
 
@@ -35,7 +38,12 @@ const completionBody = JSON.stringify({
   choices: [{ index: 0, message: { role: 'assistant', content: 'The capital of France is Paris. It has been the capital since 508 AD.', refusal: null }, logprobs: null, finish_reason: 'stop' }],
   usage: { prompt_tokens: 42, completion_tokens: 17, total_tokens: 59 },
 });
-const fakeFetch = async () => new Response(completionBody, { status: 200, headers: { 'content-type': 'application/json', 'x-request-id': 'req_bench' } });
+/** One turn of the event loop: what a socket's response waits for at the least. */
+const macrotask = () => new Promise<void>((resolve) => setImmediate(resolve));
+const fakeFetch = async () => {
+  await macrotask();
+  return new Response(completionBody, { status: 200, headers: { 'content-type': 'application/json', 'x-request-id': 'req_bench' } });
+};
 const options = { apiKey: 'bench', baseURL: 'https://api.openai.com/v1', fetch: fakeFetch as unknown as typeof fetch, maxRetries: 0 };
 
 type Client = InstanceType<typeof OpenAI>;
@@ -67,7 +75,13 @@ const request = {
   max_tokens: 200,
 };
 
-for (let i = 0; i < 2000; i++) for (const [, client] of clients) await client.chat.completions.create(request);
+for (let i = 0; i < 2000; i++) {
+  for (const [, client] of clients) {
+    await client.chat.completions.create(request);
+    await macrotask();
+  }
+}
+const load = loadavg();
 
 const wall = clients.map(() => [] as number[]);
 const cpu = clients.map(() => [] as number[]);
@@ -79,6 +93,7 @@ for (let done = 0; done < CALLS; done += BLOCK) {
       const start = performance.now();
       await client.chat.completions.create(request);
       wall[c]!.push((performance.now() - start) * 1000);
+      await macrotask();
     }
     const used = process.cpuUsage(cpuStart);
     cpu[c]!.push((used.user + used.system) / BLOCK);
@@ -99,6 +114,7 @@ const rows = clients.map(([name], c) => [
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 const line = (r: string[]) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('   ');
 console.log(`\nnon-streaming chat call on openai@${version}, ${CALLS} calls per client (instrumentation-openai records no content by default)`);
+console.log(`load average at start ${load.map((l) => l.toFixed(2)).join(' ')}, at end ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 console.log(line(header));
 console.log(line(widths.map((w) => '-'.repeat(w))));
 for (const r of rows) console.log(line(r));
