@@ -1,7 +1,7 @@
 import { startOpenAIServer, type OpenAIServer } from '@parallax/testing';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { serializeCapped, setDefaultContentOptions } from './content.ts';
+import { detachContent, serializeCapped, setDefaultContentOptions } from './content.ts';
 import { captureSpans, jsonAttribute } from './testing/spans.ts';
 import { wrap, type WrapOptions } from './wrap.ts';
 
@@ -92,5 +92,28 @@ describe('serializeCapped', () => {
     const parsed = JSON.parse(json);
     expect(parsed[0].parts[0].content).toMatch(/entries omitted/);
     expect(parsed.at(-1).parts[0].content).toBe('message 199');
+  });
+});
+
+describe('detachContent', () => {
+  it('copies the objects a part shares with the caller, so changing them later changes nothing serialised', () => {
+    const args = { city: 'Paris', days: [1, 2] };
+    const when = new Date('2026-01-01T00:00:00Z');
+    const messages = [{ role: 'assistant', parts: [{ type: 'tool_call', id: 'c1', name: 'weather', arguments: args, at: when }] }];
+    const before = JSON.stringify(messages);
+    expect(detachContent(messages)).toBe(messages);
+    args.city = 'Berlin';
+    args.days.push(3);
+    expect(JSON.stringify(messages)).toBe(before);
+    // Not a plain object: kept as it is, and serialised as JSON always does.
+    expect(messages[0]!.parts[0]!.at).toBe(when);
+  });
+
+  it('returns on a cyclic value instead of recursing without end (serialising it fails later, caught there)', () => {
+    const cyclic: Record<string, unknown> = { name: 'loop' };
+    cyclic.self = cyclic;
+    const parts = [{ type: 'tool_call_response', id: 'c1', response: cyclic }];
+    expect(() => detachContent(parts)).not.toThrow();
+    expect(() => JSON.stringify(parts)).toThrow(TypeError);
   });
 });
