@@ -62,12 +62,17 @@ export function toSpanRows(projectId: string, scopes: OtlpScopeSpans[], priceOve
       const genai = extractGenAI(span.attributes, span.events, scope.scopeName);
       const hasMessages = !!genai && !!(genai.inputMessages || genai.outputMessages || genai.systemInstructions || genai.toolDefinitions);
       const attributes = stringMap(span.attributes, hasMessages ? isContentAttribute : undefined);
-      const start = new Date(Number(span.startTimeUnixNano / 1_000_000n));
       const model = genai ? genai.requestModel || genai.responseModel : '';
       const durationMs = Number(span.endTimeUnixNano - span.startTimeUnixNano) / 1e6;
       const cost = genai
         ? priceCall(
-            { provider: genai.provider, models: [genai.responseModel, genai.requestModel], usage: genai, at: start, durationMs },
+            {
+              provider: genai.provider,
+              models: [genai.responseModel, genai.requestModel],
+              usage: genai,
+              at: new Date(Number(span.startTimeUnixNano / 1_000_000n)),
+              durationMs,
+            },
             priceOverrides,
           )
         : null;
@@ -121,12 +126,29 @@ export function toSpanRows(projectId: string, scopes: OtlpScopeSpans[], priceOve
   return rows;
 }
 
+const NANOS_PER_SECOND = 1_000_000_000n;
+const SECONDS_PER_DAY = 86_400;
+const TWO_DIGITS = Array.from({ length: 60 }, (_, n) => String(n).padStart(2, '0'));
+// Every span has two times to format and a request's spans mostly share their day: the date part
+// is computed once per day, the rest from integers (Date and toISOString cost more than the rest).
+const datesByDay = new Map<number, string>();
+
 /** `2026-11-24 06:00:00.123456789`: what a DateTime64(9, 'UTC') column parses exactly. */
 export function clickhouseTime(unixNano: bigint): string {
-  const ms = unixNano / 1_000_000n;
-  const iso = new Date(Number(ms)).toISOString(); // 2026-11-24T06:00:00.123Z
-  const fraction = String(unixNano % 1_000_000_000n).padStart(9, '0');
-  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}.${fraction}`;
+  const seconds = unixNano / NANOS_PER_SECOND;
+  const fraction = String(unixNano - seconds * NANOS_PER_SECOND).padStart(9, '0');
+  const second = Number(seconds);
+  const day = Math.floor(second / SECONDS_PER_DAY);
+  let date = datesByDay.get(day);
+  if (date === undefined) {
+    date = new Date(day * SECONDS_PER_DAY * 1000).toISOString().slice(0, 10);
+    if (datesByDay.size >= 4096) datesByDay.clear();
+    datesByDay.set(day, date);
+  }
+  const ofDay = second - day * SECONDS_PER_DAY;
+  const hours = Math.floor(ofDay / 3600);
+  const minutes = Math.floor((ofDay % 3600) / 60);
+  return `${date} ${TWO_DIGITS[hours]}:${TWO_DIGITS[minutes]}:${TWO_DIGITS[ofDay % 60]}.${fraction}`;
 }
 
 function stringMap(attributes: Attributes, leaveOut?: (key: string) => boolean): Record<string, string> {
@@ -134,7 +156,9 @@ function stringMap(attributes: Attributes, leaveOut?: (key: string) => boolean):
   for (const key in attributes) {
     const value = attributes[key]!;
     if (value === null || leaveOut?.(key)) continue;
-    out[key] = typeof value === 'string' ? value : JSON.stringify(value);
+    // String() writes finite numbers and booleans as JSON.stringify does, for less.
+    out[key] =
+      typeof value === 'string' ? value : typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value)) ? String(value) : JSON.stringify(value);
   }
   return out;
 }
