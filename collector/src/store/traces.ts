@@ -2,8 +2,10 @@ import type { ChatMessage, MessagePart, SpanDetail, TraceSummary } from '../api/
 import type { SpanRow } from '../ingest/normalize.ts';
 import type { Storage } from './clickhouse.ts';
 import { clickhouseParamTime, type SpanFilter } from './filters.ts';
+import { listNewestTraces } from './newest-traces.ts';
 import { select } from './queries.ts';
 import { toIso } from './projects.ts';
+import { spanConditions, totalsConditions, TRACE_SUMMARY } from './trace-conditions.ts';
 
 export type TraceSort = 'time' | 'duration' | 'cost' | 'tokens';
 
@@ -37,15 +39,27 @@ const SORTS: Record<TraceSort, { expression: string; type: string }> = {
   tokens: { expression: 'inputTokens + outputTokens', type: 'Float64' },
 };
 
-interface TraceRow extends TraceSummary {
+/** A trace list row as queried: the summary, and its value in the list's order (the cursor's value). */
+export interface TraceRow extends TraceSummary {
   sortValue: string;
 }
 
 /**
  * Lists traces that started in the range. Conditions on spans (model, user, text…) select traces
- * that contain such a span, so a trace's totals always cover all of its spans.
+ * that contain such a span, so a trace's totals always cover all of its spans. Newest first, the
+ * default, walks back from the end of the range and stops once the page is full; any other order
+ * needs every trace in the range.
  */
 export async function listTraces(storage: Storage, query: TraceQuery): Promise<{ traces: TraceSummary[]; next: TraceCursor | null }> {
+  const rows = query.sort === 'time' && query.order === 'desc' ? await listNewestTraces(storage, query) : await listAllTraces(storage, query);
+  const page = rows.slice(0, query.limit);
+  const last = page[page.length - 1];
+  const next = rows.length > query.limit && last ? { value: last.sortValue, traceId: last.traceId } : null;
+  return { traces: page.map(({ sortValue: _, ...row }) => ({ ...row, startTime: isoMillis(row.startTime) })), next };
+}
+
+/** The first `limit + 1` traces in the query's order, aggregating every trace in the range. */
+async function listAllTraces(storage: Storage, query: TraceQuery): Promise<TraceRow[]> {
   const params: Record<string, unknown> = {
     project: query.projectId,
     from: clickhouseParamTime(query.from),
@@ -55,48 +69,15 @@ export async function listTraces(storage: Storage, query: TraceQuery): Promise<{
   // Conditions on spans pick traces through trace-id subqueries in WHERE, so ClickHouse can use the
   // primary key and skip indexes for them, and only the chosen traces are aggregated. (As HAVING
   // conditions they forced every span in the range through the GROUP BY: 11x slower at 10M spans.)
-  const where: string[] = [];
-  const having: string[] = [];
   const inRange = "project_id = {project:String} AND start_time >= {from:DateTime64(3, 'UTC')} AND start_time < {to:DateTime64(3, 'UTC')}";
-  const tracesWith = (condition: string) => `trace_id IN (SELECT trace_id FROM {db}.spans WHERE ${inRange} AND (${condition}))`;
-  const spanConditions: [keyof TraceQuery, string][] = [
-    ['service', 'service_name = {service:String}'],
-    ['environment', 'environment = {environment:String}'],
-    ['provider', 'provider = {provider:String}'],
-    ['model', 'model = {model:String}'],
-    ['userId', 'user_id = {userId:String}'],
-    ['sessionId', 'session_id = {sessionId:String}'],
-    ['tag', 'has(tags, {tag:String})'],
-    [
-      'q',
-      'positionCaseInsensitiveUTF8(input_messages, {q:String}) > 0 OR positionCaseInsensitiveUTF8(output_messages, {q:String}) > 0 OR positionCaseInsensitiveUTF8(system_instructions, {q:String}) > 0 OR positionCaseInsensitiveUTF8(name, {q:String}) > 0',
-    ],
-  ];
-  for (const [key, condition] of spanConditions) {
-    const value = query[key];
-    if (typeof value === 'string' && value) {
-      where.push(tracesWith(condition));
-      params[key] = value;
-    }
-  }
-  Object.entries(query.metadata ?? {}).forEach(([key, value], i) => {
-    where.push(tracesWith(`attributes[{metaKey${i}:String}] = {metaValue${i}:String}`));
-    params[`metaKey${i}`] = `parallax.metadata.${key}`;
-    params[`metaValue${i}`] = value;
+  const where = spanConditions(query).map((c) => {
+    Object.assign(params, c.params);
+    return `trace_id IN (SELECT trace_id FROM {db}.spans WHERE ${inRange} AND (${c.sql}))`;
   });
-  if (query.status === 'error') where.push(tracesWith("status_code = 'ERROR'"));
-  if (query.status === 'ok') having.push("countIf(status_code = 'ERROR') = 0");
-  const ranges: [number | undefined, string][] = [
-    [query.minCost, 'cost >= {minCost:Float64}'],
-    [query.maxCost, 'cost <= {maxCost:Float64}'],
-    [query.minDurationMs, 'durationMs >= {minDurationMs:Float64}'],
-    [query.maxDurationMs, 'durationMs <= {maxDurationMs:Float64}'],
-  ];
-  for (const [value, condition] of ranges) {
-    if (value === undefined) continue;
-    having.push(condition);
-    params[condition.slice(condition.indexOf('{') + 1, condition.indexOf(':'))] = value;
-  }
+  const having = totalsConditions(query).map((c) => {
+    Object.assign(params, c.params);
+    return c.sql;
+  });
   const sort = SORTS[query.sort];
   const direction = query.order === 'asc' ? 'ASC' : 'DESC';
   if (query.cursor) {
@@ -104,22 +85,9 @@ export async function listTraces(storage: Storage, query: TraceQuery): Promise<{
     params.cursorValue = query.cursor.value;
     params.cursorTrace = query.cursor.traceId;
   }
-  const rows = await select<TraceRow>(
+  return select<TraceRow>(
     storage,
-    `SELECT
-       trace_id AS traceId,
-       argMin(name, (parent_span_id != '', start_time)) AS name,
-       argMin(service_name, (parent_span_id != '', start_time)) AS serviceName,
-       toString(min(start_time)) AS startTime,
-       (toUnixTimestamp64Nano(max(end_time)) - toUnixTimestamp64Nano(min(start_time))) / 1e6 AS durationMs,
-       count() AS spanCount,
-       countIf(operation != '') AS llmCalls,
-       countIf(status_code = 'ERROR') AS errorCount,
-       arraySort(groupUniqArrayIf(model, model != '')) AS models,
-       sum(input_tokens) AS inputTokens,
-       sum(output_tokens) AS outputTokens,
-       if(countIf(cost_total IS NOT NULL) = 0, NULL, sum(cost_total)) AS cost,
-       toString(${sort.expression}) AS sortValue
+    `SELECT ${TRACE_SUMMARY}, toString(${sort.expression}) AS sortValue
      FROM {db}.spans
      WHERE ${[inRange, ...where].join(' AND ')}
      GROUP BY trace_id
@@ -128,10 +96,6 @@ export async function listTraces(storage: Storage, query: TraceQuery): Promise<{
      LIMIT {limit:UInt32}`,
     params,
   );
-  const page = rows.slice(0, query.limit);
-  const last = page[page.length - 1];
-  const next = rows.length > query.limit && last ? { value: last.sortValue, traceId: last.traceId } : null;
-  return { traces: page.map(({ sortValue: _, ...row }) => ({ ...row, startTime: isoMillis(row.startTime) })), next };
 }
 
 /** A stored span as read back: the inserted row, plus exact nanosecond times as strings. */

@@ -1,0 +1,134 @@
+import { context, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TraceListResponse, TraceSummary } from '../api/contract.ts';
+import { chatAttributes, exportThroughOtlp, startTestCollector, type TestCollector } from '../test-support.ts';
+import { generateKey } from './projects.ts';
+
+// Newest-first lists walk back from the end of the range in windows instead of aggregating every
+// trace. Oldest-first still aggregates them all, so the same traces read oldest first and reversed
+// are what the walk must return, page after page, whatever the filters.
+
+const HOUR = 3_600_000;
+
+interface Call {
+  model: string;
+  user: string;
+  at: number;
+  text?: string;
+  error?: boolean;
+}
+
+/** A trace: a root span at `rootAt`, then its LLM calls (which may start hours later). */
+function emitTrace(tracer: Tracer, rootAt: number, calls: Call[]): void {
+  const root = tracer.startSpan('handle request', { kind: SpanKind.SERVER, startTime: rootAt });
+  let end = rootAt + 5;
+  for (const call of calls) {
+    const span = tracer.startSpan(
+      `chat ${call.model}`,
+      {
+        kind: SpanKind.CLIENT,
+        startTime: call.at,
+        attributes: { ...chatAttributes({ model: call.model, inputTokens: 100, outputTokens: 10, input: call.text ?? 'hello' }), 'user.id': call.user },
+      },
+      trace.setSpan(context.active(), root),
+    );
+    if (call.error) span.setStatus({ code: SpanStatusCode.ERROR, message: 'failed' });
+    span.end(call.at + 250);
+    end = Math.max(end, call.at + 251);
+  }
+  root.end(end);
+}
+
+describe('newest-first trace lists', () => {
+  let collector: TestCollector;
+  let range: string;
+
+  beforeAll(async () => {
+    collector = await startTestCollector();
+    const base = Math.floor((Date.now() - 86_400_000) / HOUR) * HOUR;
+    const from = base + 10 * 60_000;
+    range = `from=${new Date(from).toISOString()}&to=${new Date(base + 9 * HOUR).toISOString()}`;
+    const models = ['gpt-4o-mini', 'claude-haiku-4-5'];
+    const traces: { rootAt: number; calls: Call[] }[] = [];
+    // Traces spread over eight hours, with gaps the walk has to widen its window across.
+    for (let i = 0; i < 14; i++) {
+      const at = base + 20 * 60_000 + i * 33 * 60_000 + (i > 9 ? 90 * 60_000 : 0);
+      traces.push({
+        rootAt: at,
+        calls: [{ model: models[i % 2]!, user: `u${i % 3}`, at: at + 3, text: i % 4 === 0 ? 'where is the NEEDLE?' : 'hello', error: i % 5 === 0 }],
+      });
+    }
+    // Ten traces starting in the same millisecond: more ties than one batch of a page of three holds.
+    for (let i = 0; i < 10; i++) traces.push({ rootAt: base + 2 * HOUR, calls: [{ model: 'gpt-4o-mini', user: 'u1', at: base + 2 * HOUR }] });
+    // A trace whose only call comes five hours after it started, by a user nobody else is.
+    traces.push({ rootAt: base + HOUR, calls: [{ model: 'claude-haiku-4-5', user: 'u9', at: base + 6 * HOUR, text: 'late needle' }] });
+    // gpt-4o: two traces that began hours before their calls, late in the range, and one in between
+    // that began later than both. Read newest first by that model, it must come second.
+    traces.push({ rootAt: base + 8 * HOUR + 50 * 60_000, calls: [{ model: 'gpt-4o', user: 'u3', at: base + 8 * HOUR + 50 * 60_000 }] });
+    traces.push({ rootAt: base + 2 * HOUR, calls: [{ model: 'gpt-4o', user: 'u3', at: base + 8 * HOUR + 30 * 60_000 }] });
+    traces.push({ rootAt: base + 90 * 60_000, calls: [{ model: 'gpt-4o', user: 'u3', at: base + 8 * HOUR + 20 * 60_000 }] });
+    traces.push({ rootAt: base + 5 * HOUR, calls: [{ model: 'gpt-4o', user: 'u3', at: base + 5 * HOUR }] });
+    // A trace that began before the range: only its spans inside the range count.
+    traces.push({ rootAt: from - 10 * 60_000, calls: [{ model: 'gpt-4o-mini', user: 'u2', at: from + 60_000 }] });
+    for (let start = 0; start < traces.length; start += 6) {
+      await exportThroughOtlp(collector.url, collector.apiKey, (tracer) => {
+        for (const t of traces.slice(start, start + 6)) emitTrace(tracer, t.rootAt, t.calls);
+      });
+    }
+    // Another project's traces at the same times must not appear.
+    const other = await collector.projects.createProject('Other team');
+    const otherKey = generateKey();
+    await collector.projects.addKey(other.id, otherKey, { name: 'other', scope: 'full' });
+    await exportThroughOtlp(collector.url, otherKey, (tracer) => {
+      for (const t of traces.slice(0, 6)) emitTrace(tracer, t.rootAt, t.calls);
+    });
+  });
+  afterAll(async () => {
+    await collector.close();
+  });
+
+  async function list(query: string): Promise<TraceListResponse> {
+    const response = await collector.api<TraceListResponse>(`/api/v1/traces?${range}&${query}`);
+    expect(response.status, JSON.stringify(response.body)).toBe(200);
+    return response.body;
+  }
+
+  async function newestFirst(filters: string, pageSize: number): Promise<TraceSummary[]> {
+    const all: TraceSummary[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: TraceListResponse = await list(`${filters}&limit=${pageSize}${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(page.traces.length).toBeLessThanOrEqual(pageSize);
+      all.push(...page.traces);
+      cursor = page.nextCursor;
+    } while (cursor);
+    return all;
+  }
+
+  const filters = [
+    '',
+    'model=claude-haiku-4-5',
+    'model=gpt-4o',
+    'user=u9',
+    'user=u1&model=gpt-4o-mini',
+    'q=needle',
+    'status=error',
+    'status=ok&model=gpt-4o-mini',
+    'minDurationMs=200&maxDurationMs=300',
+    'user=nobody',
+  ];
+  it.each(filters)('lists the same traces as oldest-first reversed, page by page (%s)', async (filter) => {
+    const oldestFirst = (await list(`${filter}&sort=time&order=asc&limit=500`)).traces;
+    const expected = [...oldestFirst].reverse();
+    for (const pageSize of [2, 3, 50]) {
+      expect(await newestFirst(filter, pageSize)).toEqual(expected);
+    }
+  });
+
+  it('finds a trace by a call made hours after the trace began', async () => {
+    const [late] = (await list('user=u9')).traces;
+    expect(late?.models).toEqual(['claude-haiku-4-5']);
+    expect(late?.durationMs).toBeGreaterThan(5 * HOUR - 1000);
+    expect((await list('q=late%20needle&limit=1')).traces.map((t) => t.traceId)).toEqual([late?.traceId]);
+  });
+});

@@ -1,0 +1,138 @@
+import type { Storage } from './clickhouse.ts';
+import { clickhouseParamTime } from './filters.ts';
+import { select } from './queries.ts';
+import { spanConditions, totalsConditions, TRACE_SUMMARY, type SpanCondition } from './trace-conditions.ts';
+import type { TraceQuery, TraceRow } from './traces.ts';
+
+const NS_PER_MS = 1_000_000n;
+const HOUR_NS = 3_600_000n * NS_PER_MS;
+
+interface Driver {
+  traceId: string;
+  /** Start of the trace's latest span that meets the driving condition, ns since the epoch. */
+  latestNs: string;
+}
+
+interface NewestRow extends TraceRow {
+  startNs: string;
+}
+
+/**
+ * The first `limit + 1` traces newest first, found by walking back from the end of the range
+ * instead of aggregating every trace in it. Each step takes the traces whose latest "driving" span
+ * (any span, or one meeting the query's most selective span condition) is newest in a window, sums
+ * just those traces over the whole range, and stops once `limit + 1` of them are certainly newer
+ * than any trace not yet seen. A trace not seen yet has all its driving spans before the part of
+ * the range walked so far, so its first span is earlier too: the answer is the one aggregating
+ * every trace gives. Windows grow fourfold while they come up empty, so a rare match costs a few
+ * steps, never more than one pass over the range.
+ */
+export async function listNewestTraces(storage: Storage, query: TraceQuery): Promise<TraceRow[]> {
+  const [driving, ...others] = spanConditions(query);
+  const params: Record<string, unknown> = {
+    project: query.projectId,
+    from: clickhouseParamTime(query.from),
+    to: clickhouseParamTime(query.to),
+  };
+  for (const condition of [driving, ...others]) if (condition) Object.assign(params, condition.params);
+  const having = [...others.map((c) => `countIf(${c.sql}) > 0`), ...totalsConditions(query).map((c) => c.sql)];
+  for (const condition of totalsConditions(query)) Object.assign(params, condition.params);
+  if (query.cursor) {
+    having.push("(min(start_time), trace_id) < ({cursorValue:DateTime64(9, 'UTC')}, {cursorTrace:String})");
+    params.cursorValue = query.cursor.value;
+    params.cursorTrace = query.cursor.traceId;
+  }
+
+  const fromNs = BigInt(query.from.getTime()) * NS_PER_MS;
+  const toNs = BigInt(query.to.getTime()) * NS_PER_MS;
+  // Without span conditions every span drives, and a trace on a later page has its first span at or
+  // before the cursor: the walk can start there. With conditions, its matching span may be later.
+  const afterCursor = query.cursor && !driving ? nanosOf(query.cursor.value) + 1n : toNs;
+  let end = afterCursor < toNs ? afterCursor : toNs;
+  let width = HOUR_NS;
+  let batch = (query.limit + 1) * 2;
+  const seen = new Set<string>();
+  const found = new Map<string, NewestRow>();
+  for (;;) {
+    const start = end - width > fromNs ? end - width : fromNs;
+    const drivers = await newestDrivers(storage, params, driving, start, end, batch);
+    const fresh = drivers.map((d) => d.traceId).filter((id) => !seen.has(id));
+    for (const id of fresh) seen.add(id);
+    if (fresh.length) {
+      for (const row of await summarise(storage, params, fresh, having)) found.set(row.traceId, row);
+    }
+    const full = drivers.length === batch;
+    // Every trace with a driving span at or after `walked` (after it, when the window was cut by the
+    // batch size) has been seen; traces not seen started earlier.
+    const walked = full ? BigInt(drivers[drivers.length - 1]!.latestNs) : start;
+    const certain = [...found.values()].filter((r) => (full ? BigInt(r.startNs) > walked : BigInt(r.startNs) >= walked)).length;
+    if (certain >= query.limit + 1 || (!full && start <= fromNs)) break;
+    if (full) {
+      // Ties at `walked` may have been cut off: read it again, and take more at once if stuck.
+      if (walked + 1n === end) batch *= 4;
+      end = walked + 1n;
+    } else {
+      end = start;
+      width *= 4n;
+    }
+  }
+  return [...found.values()]
+    .sort((a, b) => compareDesc(a, b))
+    .slice(0, query.limit + 1)
+    .map(({ startNs: _, ...row }) => row);
+}
+
+/** The traces whose latest driving span in [start, end) is newest, at most `batch` of them. */
+async function newestDrivers(storage: Storage, params: Record<string, unknown>, driving: SpanCondition | undefined, start: bigint, end: bigint, batch: number): Promise<Driver[]> {
+  return select<Driver>(
+    storage,
+    `SELECT trace_id AS traceId, toString(toUnixTimestamp64Nano(max(start_time))) AS latestNs
+     FROM {db}.spans
+     WHERE project_id = {project:String}
+       AND start_time >= {from:DateTime64(3, 'UTC')} AND start_time < {to:DateTime64(3, 'UTC')}
+       AND start_time >= {windowStart:DateTime64(9, 'UTC')} AND start_time < {windowEnd:DateTime64(9, 'UTC')}
+       ${driving ? `AND (${driving.sql})` : ''}
+     GROUP BY trace_id
+     ORDER BY max(start_time) DESC, trace_id DESC
+     LIMIT {batch:UInt32}`,
+    { ...params, windowStart: nanosParam(start), windowEnd: nanosParam(end), batch },
+  );
+}
+
+/** The list rows of these traces, over all their spans in the range, that meet the query. */
+async function summarise(storage: Storage, params: Record<string, unknown>, traceIds: string[], having: string[]): Promise<NewestRow[]> {
+  // trace_hours names the hours each trace has spans in: only those are read, through the primary key.
+  return select<NewestRow>(
+    storage,
+    `SELECT ${TRACE_SUMMARY}, toString(min(start_time)) AS sortValue, toString(toUnixTimestamp64Nano(min(start_time))) AS startNs
+     FROM {db}.spans
+     WHERE project_id = {project:String}
+       AND start_time >= {from:DateTime64(3, 'UTC')} AND start_time < {to:DateTime64(3, 'UTC')}
+       AND trace_id IN {traceIds:Array(FixedString(32))}
+       AND toStartOfHour(start_time) IN (
+         SELECT hour FROM {db}.trace_hours WHERE project_id = {project:String} AND trace_id IN {traceIds:Array(FixedString(32))}
+       )
+     GROUP BY trace_id
+     ${having.length ? `HAVING ${having.join(' AND ')}` : ''}`,
+    { ...params, traceIds },
+  );
+}
+
+function compareDesc(a: NewestRow, b: NewestRow): number {
+  const byTime = BigInt(b.startNs) - BigInt(a.startNs);
+  if (byTime !== 0n) return byTime > 0n ? 1 : -1;
+  return a.traceId < b.traceId ? 1 : a.traceId > b.traceId ? -1 : 0;
+}
+
+/** `2026-11-24 06:00:00.123456789` (UTC) → ns since the epoch. */
+function nanosOf(clickhouseTime: string): bigint {
+  const seconds = BigInt(Date.parse(`${clickhouseTime.slice(0, 19).replace(' ', 'T')}Z`) / 1000);
+  return seconds * 1_000_000_000n + BigInt(clickhouseTime.slice(20, 29).padEnd(9, '0') || '0');
+}
+
+/** ns since the epoch → a DateTime64(9) query parameter. */
+function nanosParam(ns: bigint): string {
+  const seconds = ns / 1_000_000_000n;
+  const fraction = ns % 1_000_000_000n;
+  return `${new Date(Number(seconds) * 1000).toISOString().slice(0, 19).replace('T', ' ')}.${fraction.toString().padStart(9, '0')}`;
+}

@@ -1,0 +1,75 @@
+import type { TraceQuery } from './traces.ts';
+
+/** One row per trace: what the trace list shows, summed over the trace's spans in the range. */
+export const TRACE_SUMMARY = `
+  trace_id AS traceId,
+  argMin(name, (parent_span_id != '', start_time)) AS name,
+  argMin(service_name, (parent_span_id != '', start_time)) AS serviceName,
+  toString(min(start_time)) AS startTime,
+  (toUnixTimestamp64Nano(max(end_time)) - toUnixTimestamp64Nano(min(start_time))) / 1e6 AS durationMs,
+  count() AS spanCount,
+  countIf(operation != '') AS llmCalls,
+  countIf(status_code = 'ERROR') AS errorCount,
+  arraySort(groupUniqArrayIf(model, model != '')) AS models,
+  sum(input_tokens) AS inputTokens,
+  sum(output_tokens) AS outputTokens,
+  if(countIf(cost_total IS NOT NULL) = 0, NULL, sum(cost_total)) AS cost`;
+
+/** A condition some span of a trace must meet for the trace to be listed. */
+export interface SpanCondition {
+  sql: string;
+  params: Record<string, unknown>;
+}
+
+const TEXT_MATCH =
+  'positionCaseInsensitiveUTF8(input_messages, {q:String}) > 0 OR positionCaseInsensitiveUTF8(output_messages, {q:String}) > 0 OR positionCaseInsensitiveUTF8(system_instructions, {q:String}) > 0 OR positionCaseInsensitiveUTF8(name, {q:String}) > 0';
+
+/**
+ * The span conditions of a trace query, the likely most selective first: a session or user names
+ * a few traces, a model or environment many. (The newest-first walk drives its search with the first.)
+ */
+export function spanConditions(query: TraceQuery): SpanCondition[] {
+  const conditions: SpanCondition[] = [];
+  const byValue: [keyof TraceQuery, string][] = [
+    ['sessionId', 'session_id = {sessionId:String}'],
+    ['userId', 'user_id = {userId:String}'],
+  ];
+  const add = (key: keyof TraceQuery, sql: string) => {
+    const value = query[key];
+    if (typeof value === 'string' && value) conditions.push({ sql, params: { [key]: value } });
+  };
+  for (const [key, sql] of byValue) add(key, sql);
+  Object.entries(query.metadata ?? {}).forEach(([key, value], i) => {
+    conditions.push({
+      sql: `attributes[{metaKey${i}:String}] = {metaValue${i}:String}`,
+      params: { [`metaKey${i}`]: `parallax.metadata.${key}`, [`metaValue${i}`]: value },
+    });
+  });
+  add('q', TEXT_MATCH);
+  if (query.status === 'error') conditions.push({ sql: "status_code = 'ERROR'", params: {} });
+  const byDimension: [keyof TraceQuery, string][] = [
+    ['model', 'model = {model:String}'],
+    ['tag', 'has(tags, {tag:String})'],
+    ['provider', 'provider = {provider:String}'],
+    ['service', 'service_name = {service:String}'],
+    ['environment', 'environment = {environment:String}'],
+  ];
+  for (const [key, sql] of byDimension) add(key, sql);
+  return conditions;
+}
+
+/** Conditions on a trace's totals (status ok, cost and duration ranges), for HAVING. */
+export function totalsConditions(query: TraceQuery): SpanCondition[] {
+  const conditions: SpanCondition[] = [];
+  if (query.status === 'ok') conditions.push({ sql: "countIf(status_code = 'ERROR') = 0", params: {} });
+  const ranges: [number | undefined, string, string][] = [
+    [query.minCost, 'cost >= {minCost:Float64}', 'minCost'],
+    [query.maxCost, 'cost <= {maxCost:Float64}', 'maxCost'],
+    [query.minDurationMs, 'durationMs >= {minDurationMs:Float64}', 'minDurationMs'],
+    [query.maxDurationMs, 'durationMs <= {maxDurationMs:Float64}', 'maxDurationMs'],
+  ];
+  for (const [value, sql, param] of ranges) {
+    if (value !== undefined) conditions.push({ sql, params: { [param]: value } });
+  }
+  return conditions;
+}
