@@ -45,6 +45,19 @@ export const load: PageServerLoad = async (event) => {
   };
 };
 
+/** What "Add to dataset" answers, one shape for every outcome. */
+interface BulkAnswer {
+  error?: string;
+  /** "All matching" counted first: how many traces, and the fixed query that adds them. */
+  preview?: { traces: number; capped: boolean; llmCalls: number; cap: number; query: string };
+  /** What was picked, to show it again beside the count. */
+  datasetId?: string;
+  newDatasetName?: string;
+  added?: { items: number; traces: number; capped: boolean; dataset: { id: string; name: string } };
+}
+
+const answer = (addToDataset: BulkAnswer) => ({ addToDataset });
+
 export const actions: Actions = {
   /**
    * Bulk promote: one test case per LLM call of each chosen trace. The chosen traces are the
@@ -59,37 +72,35 @@ export const actions: Actions = {
       if (scope === 'count-matching') {
         const query = matchingQuery(event.url.search);
         const counted = await countMatching(api, query, MATCHING_TRACES_CAP);
-        if (counted.traces === 0) return fail(400, { addToDataset: { error: 'No traces match these filters in this time range.' } });
-        return {
-          addToDataset: {
-            preview: { ...counted, cap: MATCHING_TRACES_CAP, query: new URLSearchParams(query).toString() },
-            datasetId: String(form.get('datasetId') ?? ''),
-            newDatasetName: String(form.get('newDatasetName') ?? ''),
-          },
-        };
+        if (counted.traces === 0) return fail(400, answer({ error: 'No traces match these filters in this time range.' }));
+        return answer({
+          preview: { ...counted, cap: MATCHING_TRACES_CAP, query: new URLSearchParams(query).toString() },
+          datasetId: String(form.get('datasetId') ?? ''),
+          newDatasetName: String(form.get('newDatasetName') ?? ''),
+        });
       }
       if (scope === 'matching') {
         const query = Object.fromEntries(new URLSearchParams(String(form.get('matchingQuery') ?? '')));
         const dataset = await datasetTarget(api, form);
-        if ('error' in dataset) return fail(400, { addToDataset: { error: dataset.error } });
+        if ('error' in dataset) return fail(400, answer({ error: dataset.error }));
         const done = await api.addItemsFromMatchingTraces(dataset.id, query, MATCHING_TRACES_CAP);
-        return { addToDataset: { added: done.added, traces: done.traces, capped: done.capped, dataset: { id: dataset.id, name: dataset.name } } };
+        return answer({ added: { items: done.added, traces: done.traces, capped: done.capped, dataset: { id: dataset.id, name: dataset.name } } });
       }
       const traceIds = form
         .getAll(scope === 'page' ? 'pageTraceId' : 'traceId')
         .map(String)
         .filter((id) => /^[0-9a-f]{32}$/i.test(id));
       if (traceIds.length === 0) {
-        return fail(400, { addToDataset: { error: scope === 'page' ? 'This page has no traces.' : 'Select at least one trace first.' } });
+        return fail(400, answer({ error: scope === 'page' ? 'This page has no traces.' : 'Select at least one trace first.' }));
       }
       const dataset = await datasetTarget(api, form);
-      if ('error' in dataset) return fail(400, { addToDataset: { error: dataset.error } });
+      if ('error' in dataset) return fail(400, answer({ error: dataset.error }));
       const created = await api.addItemsFromTraces(dataset.id, traceIds);
-      return { addToDataset: { added: created.items.length, traces: traceIds.length, capped: false, dataset: { id: dataset.id, name: dataset.name } } };
+      return answer({ added: { items: created.items.length, traces: traceIds.length, capped: false, dataset: { id: dataset.id, name: dataset.name } } });
     } catch (failure) {
       // A read that failed (counting) is an HttpError; a write that failed is the collector's message.
-      if (isHttpError(failure)) return fail(502, { addToDataset: { error: failure.body.message } });
-      return fail(502, { addToDataset: { error: failureMessage(failure) } });
+      if (isHttpError(failure)) return fail(502, answer({ error: failure.body.message }));
+      return fail(502, answer({ error: failureMessage(failure) }));
     }
   },
 };
