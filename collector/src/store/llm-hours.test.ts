@@ -7,7 +7,8 @@ import type { BreakdownResponse, ModelMetricsResponse, TimeseriesResponse } from
 import { chatAttributes, exportThroughOtlp, startTestCollector, type TestCollector } from '../test-support.ts';
 import { quoteIdentifier } from './clickhouse.ts';
 import { clickhouseParamTime } from './filters.ts';
-import { backfillLlmHours } from './llm-hours.ts';
+import { backfillLlmHours, MERGED_METRICS, rollupSource, wholeHours } from './llm-hours.ts';
+import { select } from './queries.ts';
 import { generateKey } from './projects.ts';
 import { applyRetention } from './retention.ts';
 
@@ -198,6 +199,26 @@ describe('llm_hours rollup', () => {
     expect(other.body.models.map((m) => m.model)).toEqual(['gpt-4o-mini']);
   });
 
+  it('estimates the quantiles of a busy range from the sample of one call in 16, with every count exact', async () => {
+    const filter = { projectId: 'default', from: new Date(range.from), to: new Date(range.to) };
+    // Any number of whole-hour calls counts as busy here, so the sample answers.
+    const source = await rollupSource(collector.storage, filter, wholeHours(filter.from, filter.to)!, 0);
+    const sampled = await select<Record<string, unknown>>(collector.storage, `SELECT model, ${MERGED_METRICS} FROM (${source.sql}) GROUP BY model`, source.params);
+    const inSample = 'cityHash64(span_id) % 16 = 0';
+    const expected = await fromSpans(
+      collector,
+      `model, count() AS calls, countIf(status_code = 'ERROR') AS errors, sum(input_tokens) AS inputTokens,
+       if(countIf(cost_total IS NOT NULL) = 0, NULL, sum(cost_total)) AS cost, countIf(cost_total IS NULL) AS unpricedCalls,
+       round(quantileIf(0.5)(duration_ms, ${inSample}), 3) AS latencyP50Ms, round(quantileIf(0.99)(duration_ms, ${inSample}), 3) AS latencyP99Ms,
+       if(countIf(ttft_ms IS NOT NULL) = 0, NULL, round(quantileIf(0.95)(ttft_ms, ttft_ms IS NOT NULL AND ${inSample}), 3)) AS ttftP95Ms`,
+      '',
+      'model',
+      range,
+    );
+    expect(expected.some((row) => typeof row.latencyP50Ms === 'number')).toBe(true);
+    expectSameRows(sampled, expected, ['model']);
+  });
+
   it('counts a call that arrives late for an hour already rolled up', async () => {
     const before = (await collector.api<ModelMetricsResponse>(`/api/v1/metrics/models?${query()}&model=claude-haiku-4-5`)).body.models[0]!;
     await send(collector, collector.apiKey, [{ at: base - HOUR + 5 * 60_000, model: 1, durationMs: 4321, ttftSeconds: 0.3 }]);
@@ -247,9 +268,11 @@ describe('llm_hours migration', () => {
     await send(first, first.apiKey, callsAround(base));
     // Take the directory back to the schema before the rollup existed.
     const db = quoteIdentifier(first.storage.database);
-    await first.storage.client.command({ query: `DROP VIEW ${db}.llm_hours_mv` });
-    await first.storage.client.command({ query: `DROP TABLE ${db}.llm_hours` });
-    await first.storage.client.command({ query: `DELETE FROM ${db}.schema_migrations WHERE version = 7` });
+    for (const table of ['llm_hours', 'llm_hours_sample']) {
+      await first.storage.client.command({ query: `DROP VIEW ${db}.${table}_mv` });
+      await first.storage.client.command({ query: `DROP TABLE ${db}.${table}` });
+    }
+    await first.storage.client.command({ query: `DELETE FROM ${db}.schema_migrations WHERE version IN (7, 8)` });
     await first.close();
 
     const upgraded = await startTestCollector({ dataDir });
@@ -259,6 +282,14 @@ describe('llm_hours migration', () => {
       expectSameRows((await upgraded.api<ModelMetricsResponse>(path)).body.models, expected, ['model']);
       await backfillLlmHours(upgraded.storage);
       expectSameRows((await upgraded.api<ModelMetricsResponse>(path)).body.models, expected, ['model']);
+      // The sample holds the durations of the sampled calls already stored.
+      const sampled = await select<Record<string, unknown>>(
+        upgraded.storage,
+        'SELECT model, round(quantilesMerge(0.5, 0.95, 0.99)(latency)[1], 3) AS p50 FROM {db}.llm_hours_sample GROUP BY model',
+        {},
+      );
+      const fromSampledSpans = await fromSpans(upgraded, 'model, round(quantile(0.5)(duration_ms), 3) AS p50', 'AND cityHash64(span_id) % 16 = 0', 'model', { from: 0, to: Date.now() });
+      expectSameRows(sampled, fromSampledSpans, ['model']);
     } finally {
       await upgraded.close();
     }

@@ -1,6 +1,7 @@
 import type { Storage } from './clickhouse.ts';
 import { quoteIdentifier } from './clickhouse.ts';
 import { clickhouseParamTime, type SpanFilter } from './filters.ts';
+import { select } from './queries.ts';
 
 /**
  * The llm_hours rollup: the LLM spans of each project, hour, model, provider, service and
@@ -21,11 +22,13 @@ export const ROLLUP_DIMENSIONS = {
 export type RollupDimension = keyof typeof ROLLUP_DIMENSIONS;
 
 /**
- * The rollup's columns computed from spans, for one group of them. Aliases reuse the column names
- * (the materialized view matches its output to the rollup by name), so inside the aggregates the
- * spans' own output_tokens is named through the table.
+ * The rollup's columns computed from spans, for one group of them; the quantile states only over
+ * the spans that meet `statesOf` (all, or the sample). Aliases reuse the column names (the
+ * materialized view matches its output to the rollup by name), so inside the aggregates the spans'
+ * own output_tokens is named through the table.
  */
-export const ROLLUP_AGGREGATES = `
+function rollupAggregates(statesOf = '1'): string {
+  return `
   count() AS calls,
   countIf(status_code = 'ERROR') AS errors,
   sum(input_tokens) AS input_tokens,
@@ -34,11 +37,27 @@ export const ROLLUP_AGGREGATES = `
   sum(reasoning_tokens) AS reasoning_tokens,
   toInt64(countIf(cost_total IS NOT NULL)) AS priced_calls,
   sum(ifNull(cost_total, 0)) AS cost,
-  quantilesState(0.5, 0.95, 0.99)(duration_ms) AS latency,
+  ${LATENCY_STATE(statesOf)} AS latency,
   countIf(ttft_ms IS NOT NULL) AS ttft_calls,
-  quantilesStateIf(0.5, 0.95)(assumeNotNull(ttft_ms), ttft_ms IS NOT NULL) AS ttft,
+  ${TTFT_STATE(statesOf)} AS ttft,
   countIf(spans.output_tokens > 0 AND duration_ms > 0) AS throughput_calls,
-  quantileStateIf(0.5)(spans.output_tokens * 1000 / duration_ms, spans.output_tokens > 0 AND duration_ms > 0) AS throughput`;
+  ${THROUGHPUT_STATE(statesOf)} AS throughput`;
+}
+
+const LATENCY_STATE = (statesOf: string) => `quantilesStateIf(0.5, 0.95, 0.99)(duration_ms, ${statesOf})`;
+const TTFT_STATE = (statesOf: string) => `quantilesStateIf(0.5, 0.95)(assumeNotNull(ttft_ms), ttft_ms IS NOT NULL AND ${statesOf})`;
+const THROUGHPUT_STATE = (statesOf: string) =>
+  `quantileStateIf(0.5)(spans.output_tokens * 1000 / duration_ms, spans.output_tokens > 0 AND duration_ms > 0 AND ${statesOf})`;
+
+/**
+ * Spans whose durations also go into llm_hours_sample: one in 16, by span id. Quantiles over a
+ * long, busy range are estimated from these, as `quantile` itself estimates from a sample of 8192
+ * once a group has more values than that.
+ */
+const IN_SAMPLE = 'cityHash64(span_id) % 16 = 0';
+/** Whole-hour calls from which a query estimates its quantiles from the sample: merging every
+ * duration costs ~30 ms per million calls and quantile state, the sample a sixteenth of that. */
+const SAMPLE_FROM_CALLS = 500_000;
 
 const KEY = 'project_id, hour, model, provider, service_name, environment';
 const ROLLUP_COLUMNS = `${KEY}, calls, errors, input_tokens, output_tokens, cache_read_tokens, reasoning_tokens, priced_calls, cost, latency, ttft_calls, ttft, throughput_calls, throughput`;
@@ -69,34 +88,71 @@ export const LLM_HOURS_DDL = [
   PARTITION BY toYYYYMM(hour)
   ORDER BY (${KEY})`,
   `CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.llm_hours_mv TO {db}.llm_hours AS
-    SELECT project_id, toStartOfHour(start_time) AS hour, model, provider, service_name, environment, ${ROLLUP_AGGREGATES}
+    SELECT project_id, toStartOfHour(start_time) AS hour, model, provider, service_name, environment, ${rollupAggregates()}
     FROM {db}.spans
     WHERE operation != ''
     GROUP BY ${KEY}`,
 ];
 
+/** DDL of the sampled quantile states (see IN_SAMPLE) and the materialized view that feeds them. */
+export const LLM_HOURS_SAMPLE_DDL = [
+  `CREATE TABLE IF NOT EXISTS {db}.llm_hours_sample (
+    project_id LowCardinality(String),
+    hour DateTime('UTC'),
+    model LowCardinality(String),
+    provider LowCardinality(String),
+    service_name LowCardinality(String),
+    environment LowCardinality(String),
+    latency AggregateFunction(quantiles(0.5, 0.95, 0.99), Float64),
+    ttft AggregateFunction(quantiles(0.5, 0.95), Float64),
+    throughput AggregateFunction(quantile(0.5), Float64)
+  ) ENGINE = AggregatingMergeTree
+  PARTITION BY toYYYYMM(hour)
+  ORDER BY (${KEY})`,
+  `CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.llm_hours_sample_mv TO {db}.llm_hours_sample AS
+    SELECT project_id, toStartOfHour(start_time) AS hour, model, provider, service_name, environment,
+           ${LATENCY_STATE('1')} AS latency, ${TTFT_STATE('1')} AS ttft, ${THROUGHPUT_STATE('1')} AS throughput
+    FROM {db}.spans
+    WHERE operation != '' AND ${IN_SAMPLE}
+    GROUP BY ${KEY}`,
+];
+
 /**
- * Fills the rollup from the spans already stored, one day at a time so memory stays bounded on a
- * big data directory. Starts from an empty rollup, so a backfill cut short by a crash simply runs
- * again (nothing ingests while migrations run).
+ * Fills a rollup from the spans already stored, one day at a time so memory stays bounded on a big
+ * data directory. Starts from an empty table, so a backfill cut short by a crash simply runs again
+ * (nothing ingests while migrations run).
  */
-export async function backfillLlmHours(storage: Storage): Promise<void> {
+async function backfill(storage: Storage, table: string, columns: string, aggregates: string, where: string): Promise<void> {
   const db = quoteIdentifier(storage.database);
-  await storage.client.command({ query: `TRUNCATE TABLE ${db}.llm_hours` });
+  await storage.client.command({ query: `TRUNCATE TABLE ${db}.${table}` });
   const result = await storage.client.query({
-    query: `SELECT DISTINCT toString(toDate(start_time)) AS day FROM ${db}.spans WHERE operation != '' ORDER BY day`,
+    query: `SELECT DISTINCT toString(toDate(start_time)) AS day FROM ${db}.spans WHERE ${where} ORDER BY day`,
     format: 'JSONEachRow',
   });
   for (const { day } of await result.json<{ day: string }>()) {
     await storage.client.command({
-      query: `INSERT INTO ${db}.llm_hours (${ROLLUP_COLUMNS})
-        SELECT project_id, toStartOfHour(start_time) AS hour, model, provider, service_name, environment, ${ROLLUP_AGGREGATES}
+      query: `INSERT INTO ${db}.${table} (${columns})
+        SELECT project_id, toStartOfHour(start_time) AS hour, model, provider, service_name, environment, ${aggregates}
         FROM ${db}.spans
-        WHERE operation != '' AND toDate(start_time) = {day:Date}
+        WHERE ${where} AND toDate(start_time) = {day:Date}
         GROUP BY ${KEY}`,
       query_params: { day },
     });
   }
+}
+
+export function backfillLlmHours(storage: Storage): Promise<void> {
+  return backfill(storage, 'llm_hours', ROLLUP_COLUMNS, rollupAggregates(), "operation != ''");
+}
+
+export function backfillLlmHoursSample(storage: Storage): Promise<void> {
+  return backfill(
+    storage,
+    'llm_hours_sample',
+    `${KEY}, latency, ttft, throughput`,
+    `${LATENCY_STATE('1')} AS latency, ${TTFT_STATE('1')} AS ttft, ${THROUGHPUT_STATE('1')} AS throughput`,
+    `operation != '' AND ${IN_SAMPLE}`,
+  );
 }
 
 /**
@@ -150,8 +206,15 @@ export function rollupServes(filter: SpanFilter): boolean {
  * hours at the ends. Callers merge them with MERGED_METRICS. Only for filters `rollupServes`.
  * calls, errors and cost come out as call_count, error_count and cost_sum, so they cannot be
  * mistaken for the merged results of the same name (queries prefer column names to aliases).
+ * Counts and sums always cover every call; over SAMPLE_FROM_CALLS whole-hour calls the quantile
+ * states come from the sample (llm_hours_sample, and the sampled spans of the partial hours).
  */
-export function rollupSource(filter: SpanFilter, hours: { start: Date; end: Date }): { sql: string; params: Record<string, unknown> } {
+export async function rollupSource(
+  storage: Storage,
+  filter: SpanFilter,
+  hours: { start: Date; end: Date },
+  sampleFromCalls = SAMPLE_FROM_CALLS,
+): Promise<{ sql: string; params: Record<string, unknown> }> {
   const params: Record<string, unknown> = {
     project: filter.projectId,
     from: clickhouseParamTime(filter.from),
@@ -172,14 +235,23 @@ export function rollupSource(filter: SpanFilter, hours: { start: Date; end: Date
     params[param] = value;
   }
   const and = dimensions.map((d) => ` AND ${d}`).join('');
+  const inHours = `project_id = {project:String} AND hour >= {hoursStart:DateTime64(3, 'UTC')} AND hour < {hoursEnd:DateTime64(3, 'UTC')}${and}`;
+  const [whole] = await select<{ calls: number }>(storage, `SELECT sum(calls) AS calls FROM {db}.llm_hours WHERE ${inHours}`, params);
+  const sampled = (whole?.calls ?? 0) >= sampleFromCalls;
+  const counts = `calls AS call_count, errors AS error_count, input_tokens, output_tokens, cache_read_tokens, reasoning_tokens, priced_calls, cost AS cost_sum`;
+  const rollupRows = sampled
+    ? `SELECT hour, model, provider, service_name, environment, ${counts},
+              ${EMPTY_STATES.latency} AS latency, ttft_calls, ${EMPTY_STATES.ttft} AS ttft, throughput_calls, ${EMPTY_STATES.throughput} AS throughput
+       FROM {db}.llm_hours WHERE ${inHours}
+       UNION ALL
+       SELECT hour, model, provider, service_name, environment, 0, 0, 0, 0, 0, 0, 0, 0, latency, 0, ttft, 0, throughput
+       FROM {db}.llm_hours_sample WHERE ${inHours}`
+    : `SELECT hour, model, provider, service_name, environment, ${counts}, latency, ttft_calls, ttft, throughput_calls, throughput
+       FROM {db}.llm_hours WHERE ${inHours}`;
   const sql = `
-    SELECT hour, model, provider, service_name, environment, calls AS call_count, errors AS error_count, input_tokens,
-           output_tokens, cache_read_tokens, reasoning_tokens, priced_calls, cost AS cost_sum, latency, ttft_calls, ttft,
-           throughput_calls, throughput
-    FROM {db}.llm_hours
-    WHERE project_id = {project:String} AND hour >= {hoursStart:DateTime64(3, 'UTC')} AND hour < {hoursEnd:DateTime64(3, 'UTC')}${and}
+    ${rollupRows}
     UNION ALL
-    SELECT toStartOfHour(start_time) AS hour, model, provider, service_name, environment, ${ROLLUP_AGGREGATES}
+    SELECT toStartOfHour(start_time) AS hour, model, provider, service_name, environment, ${rollupAggregates(sampled ? IN_SAMPLE : '1')}
     FROM {db}.spans
     WHERE project_id = {project:String} AND operation != ''${and}
       AND ((start_time >= {from:DateTime64(3, 'UTC')} AND start_time < {hoursStart:DateTime64(3, 'UTC')})
@@ -187,6 +259,13 @@ export function rollupSource(filter: SpanFilter, hours: { start: Date; end: Date
     GROUP BY hour, model, provider, service_name, environment`;
   return { sql, params };
 }
+
+/** Quantile states of no values, standing in for the states of rows whose durations the sample holds. */
+const EMPTY_STATES = {
+  latency: "arrayReduce('quantilesState(0.5, 0.95, 0.99)', CAST([], 'Array(Float64)'))",
+  ttft: "arrayReduce('quantilesState(0.5, 0.95)', CAST([], 'Array(Float64)'))",
+  throughput: "arrayReduce('quantileState(0.5)', CAST([], 'Array(Float64)'))",
+};
 
 /** The metrics of metrics.ts's METRICS, merged from rollup-shaped rows. */
 export const MERGED_METRICS = `

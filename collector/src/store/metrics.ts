@@ -41,14 +41,14 @@ const GROUP_EXPRESSIONS: Record<BreakdownDimension, string> = {
  * The rollup-shaped rows to read when the question can be answered from llm_hours (whole hours in
  * the range, narrowed and grouped only by its dimensions), else null: then the spans answer.
  */
-function fromRollup(filter: SpanFilter, groupBy: BreakdownDimension): ReturnType<typeof rollupSource> | null {
+async function fromRollup(storage: Storage, filter: SpanFilter, groupBy: BreakdownDimension): Promise<Awaited<ReturnType<typeof rollupSource>> | null> {
   const hours = wholeHours(filter.from, filter.to);
   if (!hours || !rollupServes(filter) || !(groupBy in ROLLUP_DIMENSIONS)) return null;
-  return rollupSource(filter, hours);
+  return rollupSource(storage, filter, hours);
 }
 
 export async function metricsBreakdown(storage: Storage, filter: SpanFilter, groupBy: BreakdownDimension, limit = 200): Promise<BreakdownRow[]> {
-  const rollup = fromRollup(filter, groupBy);
+  const rollup = await fromRollup(storage, filter, groupBy);
   if (rollup) {
     return select<BreakdownRow>(
       storage,
@@ -75,7 +75,7 @@ export async function metricsBreakdown(storage: Storage, filter: SpanFilter, gro
 }
 
 export async function modelMetrics(storage: Storage, filter: SpanFilter): Promise<ModelMetrics[]> {
-  const rollup = fromRollup(filter, 'model');
+  const rollup = await fromRollup(storage, filter, 'model');
   if (rollup) {
     return select<ModelMetrics>(
       storage,
@@ -109,7 +109,7 @@ export function bucketSecondsFor(from: Date, to: Date): number {
 export async function timeseries(storage: Storage, filter: SpanFilter, bucketSeconds: number, groupBy: BreakdownDimension = 'model'): Promise<TimeseriesPoint[]> {
   // Hourly rows fit a bucket only when it is a whole number of hours (buckets start on multiples of
   // their width since the epoch, so every hour then falls in exactly one).
-  const rollup = bucketSeconds % 3600 === 0 ? fromRollup(filter, groupBy) : null;
+  const rollup = bucketSeconds % 3600 === 0 ? await fromRollup(storage, filter, groupBy) : null;
   if (rollup) {
     const rows = await select<Omit<TimeseriesPoint, 'model'>>(
       storage,

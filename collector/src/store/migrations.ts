@@ -1,6 +1,6 @@
 import type { Storage } from './clickhouse.ts';
 import { quoteIdentifier } from './clickhouse.ts';
-import { backfillLlmHours, LLM_HOURS_DDL } from './llm-hours.ts';
+import { backfillLlmHours, backfillLlmHoursSample, LLM_HOURS_DDL, LLM_HOURS_SAMPLE_DDL } from './llm-hours.ts';
 
 /**
  * Versioned schema changes, applied in order at start. Each is idempotent DDL so a crash
@@ -244,6 +244,12 @@ export const migrations: ReadonlyArray<{ version: number; name: string; statemen
     name: 'llm hours: per-model hourly rollup for metrics over long ranges',
     statements: LLM_HOURS_DDL,
     backfill: backfillLlmHours,
+  },
+  {
+    version: 8,
+    name: 'llm hours sample: quantile states of one call in 16, for busy long ranges',
+    statements: LLM_HOURS_SAMPLE_DDL,
+    backfill: backfillLlmHoursSample,
   },
 ];
 

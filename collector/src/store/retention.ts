@@ -9,7 +9,7 @@ export interface RetentionResult {
 }
 
 /** Tables derived from spans whose rows summarise one hour of one project (column `hour`). */
-const HOURLY_TABLES = ['trace_hours', 'llm_hours'];
+const HOURLY_TABLES = ['trace_hours', 'llm_hours', 'llm_hours_sample'];
 
 /**
  * Deletes spans older than each project's retention (0 keeps everything). Retention is per
