@@ -295,7 +295,7 @@ function ingestStepCosts(): [string, number][] {
     ['protobuf decode', perSpan(() => bodies.forEach(decodeProtobuf))],
     ['normalise to rows (conventions, columns, cost)', perSpan(() => decoded.forEach((d) => toSpanRows('default', d.scopes)))],
     ['  of which pricing', perSpan(() => calls.forEach((call) => priceCall(call)))],
-    ['insert encoding (JSONEachRow, as @clickhouse/client does)', perSpan(() => rowBatches.forEach((rows) => rows.map((row) => JSON.stringify(row) + '\n').join('')))],
+    ['insert encoding (JSONEachRow text, made on arrival)', perSpan(() => rowBatches.forEach((rows) => rows.map((row) => JSON.stringify(row) + '\n').join('')))],
   ];
   return [...steps, ['total (pricing counted once)', steps.reduce((sum, [step, us]) => (step.startsWith('  ') ? sum : sum + us), 0)]];
 }
