@@ -132,10 +132,13 @@ describe('llm_hours rollup', () => {
 
   beforeAll(async () => {
     collector = await startTestCollector();
-    base = Math.floor((Date.now() - 2 * 86_400_000) / HOUR) * HOUR;
+    // A day boundary in the middle of the calls, where retention of two days will cut.
+    base = Math.floor((Date.now() - 2 * 86_400_000) / 86_400_000) * 86_400_000;
     // Whole hours base-2h … base+2h, partial hours at both ends.
     range = { from: base - 2 * HOUR - 35 * 60_000, to: base + 2 * HOUR + 40 * 60_000 };
     await send(collector, collector.apiKey, callsAround(base));
+    // More calls through the two days around `base`, so the one-in-16 sample is not empty.
+    await send(collector, collector.apiKey, callsAround(base).flatMap((c, i) => [-18, -9, 6, 15].map((h) => ({ ...c, at: c.at + h * HOUR + i }))));
     // Another project's calls in the same hours must never show up in the default project's answers.
     const other = await collector.projects.createProject('Other team');
     otherKey = generateKey();
@@ -192,7 +195,7 @@ describe('llm_hours rollup', () => {
   }
 
   it('answers metrics over whole hours from the rollup as the spans alone would', async () => {
-    expect(await rolledUpCalls()).toEqual({ rolled: 40, spans: 40 });
+    expect(await rolledUpCalls()).toEqual({ rolled: 200, spans: 200 });
     await expectRollupMatchesSpans();
     const other = await collector.api<ModelMetricsResponse>(`/api/v1/metrics/models?${query()}`, otherKey);
     // The other project sent only gpt-4o-mini: none of the default project's models may show up there.
@@ -200,9 +203,11 @@ describe('llm_hours rollup', () => {
   });
 
   it('estimates the quantiles of a busy range from the sample of one call in 16, with every count exact', async () => {
-    const filter = { projectId: 'default', from: new Date(range.from), to: new Date(range.to) };
+    // Two whole days (read from the daily sample), whole hours and partial hours at both ends.
+    const wide = { from: base - 86_400_000 - 5 * HOUR - 7 * 60_000, to: base + 86_400_000 + 3 * HOUR + 11 * 60_000 };
+    const filter = { projectId: 'default', from: new Date(wide.from), to: new Date(wide.to) };
     // Any number of whole-hour calls counts as busy here, so the sample answers.
-    const source = await rollupSource(collector.storage, filter, wholeHours(filter.from, filter.to)!, 0);
+    const source = await rollupSource(collector.storage, filter, wholeHours(filter.from, filter.to)!, { sampleFromCalls: 0 });
     const sampled = await select<Record<string, unknown>>(collector.storage, `SELECT model, ${MERGED_METRICS} FROM (${source.sql}) GROUP BY model`, source.params);
     const inSample = 'cityHash64(span_id) % 16 = 0';
     const expected = await fromSpans(
@@ -213,8 +218,10 @@ describe('llm_hours rollup', () => {
        if(countIf(ttft_ms IS NOT NULL) = 0, NULL, round(quantileIf(0.95)(ttft_ms, ttft_ms IS NOT NULL AND ${inSample}), 3)) AS ttftP95Ms`,
       '',
       'model',
-      range,
+      wide,
     );
+    // (The range must reach the daily sample for this test to cover it.)
+    expect(source.sql).toContain('llm_days_sample');
     expect(expected.some((row) => typeof row.latencyP50Ms === 'number')).toBe(true);
     expectSameRows(sampled, expected, ['model']);
   });
@@ -250,7 +257,7 @@ describe('llm_hours rollup', () => {
     await collector.projects.updateProject('default', { retentionDays: 2 });
     const [result] = await applyRetention(collector.storage, collector.projects);
     expect(result?.deletedSpans).toBeGreaterThan(0);
-    // Retention cuts at the hour: calls from `base` on stay, older ones are gone from both.
+    // Retention cuts at the start of the day two days ago, `base`: later calls stay, older ones are gone from both.
     expect(await rolledUpCalls(`AND hour < toDateTime(${base / 1000}, 'UTC')`)).toEqual({ rolled: 0, spans: 0 });
     const kept = await rolledUpCalls();
     expect(kept.rolled).toBe(kept.spans);
@@ -268,11 +275,11 @@ describe('llm_hours migration', () => {
     await send(first, first.apiKey, callsAround(base));
     // Take the directory back to the schema before the rollup existed.
     const db = quoteIdentifier(first.storage.database);
-    for (const table of ['llm_hours', 'llm_hours_sample']) {
+    for (const table of ['llm_hours', 'llm_hours_sample', 'llm_days_sample']) {
       await first.storage.client.command({ query: `DROP VIEW ${db}.${table}_mv` });
       await first.storage.client.command({ query: `DROP TABLE ${db}.${table}` });
     }
-    await first.storage.client.command({ query: `DELETE FROM ${db}.schema_migrations WHERE version IN (7, 8)` });
+    await first.storage.client.command({ query: `DELETE FROM ${db}.schema_migrations WHERE version IN (7, 8, 9)` });
     await first.close();
 
     const upgraded = await startTestCollector({ dataDir });
@@ -282,14 +289,16 @@ describe('llm_hours migration', () => {
       expectSameRows((await upgraded.api<ModelMetricsResponse>(path)).body.models, expected, ['model']);
       await backfillLlmHours(upgraded.storage);
       expectSameRows((await upgraded.api<ModelMetricsResponse>(path)).body.models, expected, ['model']);
-      // The sample holds the durations of the sampled calls already stored.
-      const sampled = await select<Record<string, unknown>>(
-        upgraded.storage,
-        'SELECT model, round(quantilesMerge(0.5, 0.95, 0.99)(latency)[1], 3) AS p50 FROM {db}.llm_hours_sample GROUP BY model',
-        {},
-      );
+      // The hourly and daily samples hold the durations of the sampled calls already stored.
       const fromSampledSpans = await fromSpans(upgraded, 'model, round(quantile(0.5)(duration_ms), 3) AS p50', 'AND cityHash64(span_id) % 16 = 0', 'model', { from: 0, to: Date.now() });
-      expectSameRows(sampled, fromSampledSpans, ['model']);
+      for (const table of ['llm_hours_sample', 'llm_days_sample']) {
+        const sampled = await select<Record<string, unknown>>(
+          upgraded.storage,
+          `SELECT model, round(quantilesMerge(0.5, 0.95, 0.99)(latency)[1], 3) AS p50 FROM {db}.${table} GROUP BY model`,
+          {},
+        );
+        expectSameRows(sampled, fromSampledSpans, ['model']);
+      }
     } finally {
       await upgraded.close();
     }

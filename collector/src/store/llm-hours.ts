@@ -49,6 +49,9 @@ const TTFT_STATE = (statesOf: string) => `quantilesStateIf(0.5, 0.95)(assumeNotN
 const THROUGHPUT_STATE = (statesOf: string) =>
   `quantileStateIf(0.5)(spans.output_tokens * 1000 / duration_ms, spans.output_tokens > 0 AND duration_ms > 0 AND ${statesOf})`;
 
+const MERGE_SAMPLE_STATES =
+  'quantilesMergeState(0.5, 0.95, 0.99)(latency) AS latency, quantilesMergeState(0.5, 0.95)(ttft) AS ttft, quantileMergeState(0.5)(throughput) AS throughput';
+
 /**
  * Spans whose durations also go into llm_hours_sample: one in 16, by span id. Quantiles over a
  * long, busy range are estimated from these, as `quantile` itself estimates from a sample of 8192
@@ -116,6 +119,43 @@ export const LLM_HOURS_SAMPLE_DDL = [
     WHERE operation != '' AND ${IN_SAMPLE}
     GROUP BY ${KEY}`,
 ];
+
+/**
+ * The hourly sample merged per day: a 30-day overview merges ~4k daily rows instead of ~60k hourly
+ * ones (the per-row cost of merging states is what remains once the values are sampled). Fed from
+ * the hourly sample, so it holds the same calls.
+ */
+export const LLM_DAYS_SAMPLE_DDL = [
+  `CREATE TABLE IF NOT EXISTS {db}.llm_days_sample (
+    project_id LowCardinality(String),
+    day Date,
+    model LowCardinality(String),
+    provider LowCardinality(String),
+    service_name LowCardinality(String),
+    environment LowCardinality(String),
+    latency AggregateFunction(quantiles(0.5, 0.95, 0.99), Float64),
+    ttft AggregateFunction(quantiles(0.5, 0.95), Float64),
+    throughput AggregateFunction(quantile(0.5), Float64)
+  ) ENGINE = AggregatingMergeTree
+  PARTITION BY toYYYYMM(day)
+  ORDER BY (project_id, day, model, provider, service_name, environment)`,
+  `CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.llm_days_sample_mv TO {db}.llm_days_sample AS
+    SELECT project_id, toDate(hour) AS day, model, provider, service_name, environment, ${MERGE_SAMPLE_STATES}
+    FROM {db}.llm_hours_sample
+    GROUP BY project_id, day, model, provider, service_name, environment`,
+];
+
+/** Fills the daily sample from the hourly one (which migration 8 filled from the spans). */
+export async function backfillLlmDaysSample(storage: Storage): Promise<void> {
+  const db = quoteIdentifier(storage.database);
+  await storage.client.command({ query: `TRUNCATE TABLE ${db}.llm_days_sample` });
+  await storage.client.command({
+    query: `INSERT INTO ${db}.llm_days_sample (project_id, day, model, provider, service_name, environment, latency, ttft, throughput)
+      SELECT project_id, toDate(hour) AS day, model, provider, service_name, environment, ${MERGE_SAMPLE_STATES}
+      FROM ${db}.llm_hours_sample
+      GROUP BY project_id, day, model, provider, service_name, environment`,
+  });
+}
 
 /**
  * Fills a rollup from the spans already stored, one day at a time so memory stays bounded on a big
@@ -195,6 +235,14 @@ export function wholeHours(from: Date, to: Date): { start: Date; end: Date } | n
   return end > start ? { start: new Date(start), end: new Date(end) } : null;
 }
 
+/** The whole UTC days inside [from, to), or null when the range holds none. */
+export function wholeDays(from: Date, to: Date): { start: Date; end: Date } | null {
+  const day = 86_400_000;
+  const start = Math.ceil(from.getTime() / day) * day;
+  const end = Math.floor(to.getTime() / day) * day;
+  return end > start ? { start: new Date(start), end: new Date(end) } : null;
+}
+
 /** Whether a filter can be answered from the rollup: it narrows only by the rollup's dimensions. */
 export function rollupServes(filter: SpanFilter): boolean {
   return !filter.userId && !filter.sessionId && !filter.tag;
@@ -213,7 +261,7 @@ export async function rollupSource(
   storage: Storage,
   filter: SpanFilter,
   hours: { start: Date; end: Date },
-  sampleFromCalls = SAMPLE_FROM_CALLS,
+  { sampleFromCalls = SAMPLE_FROM_CALLS, bucketSeconds }: { sampleFromCalls?: number; bucketSeconds?: number } = {},
 ): Promise<{ sql: string; params: Record<string, unknown> }> {
   const params: Record<string, unknown> = {
     project: filter.projectId,
@@ -235,25 +283,40 @@ export async function rollupSource(
     params[param] = value;
   }
   const and = dimensions.map((d) => ` AND ${d}`).join('');
-  const inHours = `project_id = {project:String} AND hour >= {hoursStart:DateTime64(3, 'UTC')} AND hour < {hoursEnd:DateTime64(3, 'UTC')}${and}`;
+  const project = 'project_id = {project:String}';
+  const inHours = `${project} AND hour >= {hoursStart:DateTime64(3, 'UTC')} AND hour < {hoursEnd:DateTime64(3, 'UTC')}${and}`;
   const [whole] = await select<{ calls: number }>(storage, `SELECT sum(calls) AS calls FROM {db}.llm_hours WHERE ${inHours}`, params);
   const sampled = (whole?.calls ?? 0) >= sampleFromCalls;
   const counts = `calls AS call_count, errors AS error_count, input_tokens, output_tokens, cache_read_tokens, reasoning_tokens, priced_calls, cost AS cost_sum`;
-  const rollupRows = sampled
-    ? `SELECT hour, model, provider, service_name, environment, ${counts},
+  let rollupRows = `SELECT hour, model, provider, service_name, environment, ${counts}, latency, ttft_calls, ttft, throughput_calls, throughput
+       FROM {db}.llm_hours WHERE ${inHours}`;
+  if (sampled) {
+    const statesOnly = 'model, provider, service_name, environment, 0, 0, 0, 0, 0, 0, 0, 0, latency, 0, ttft, 0, throughput';
+    // Whole days from the daily sample when the answer is not cut finer than days.
+    const days = bucketSeconds === undefined || bucketSeconds % 86_400 === 0 ? wholeDays(hours.start, hours.end) : null;
+    let sampleHours = inHours;
+    let daily = '';
+    if (days) {
+      params.daysStart = clickhouseParamTime(days.start);
+      params.daysEnd = clickhouseParamTime(days.end);
+      sampleHours = `${inHours} AND (hour < {daysStart:DateTime64(3, 'UTC')} OR hour >= {daysEnd:DateTime64(3, 'UTC')})`;
+      daily = `UNION ALL
+       SELECT toDateTime(day, 'UTC') AS hour, ${statesOnly} FROM {db}.llm_days_sample
+       WHERE ${project} AND day >= toDate({daysStart:DateTime64(3, 'UTC')}) AND day < toDate({daysEnd:DateTime64(3, 'UTC')})${and}`;
+    }
+    rollupRows = `SELECT hour, model, provider, service_name, environment, ${counts},
               ${EMPTY_STATES.latency} AS latency, ttft_calls, ${EMPTY_STATES.ttft} AS ttft, throughput_calls, ${EMPTY_STATES.throughput} AS throughput
        FROM {db}.llm_hours WHERE ${inHours}
        UNION ALL
-       SELECT hour, model, provider, service_name, environment, 0, 0, 0, 0, 0, 0, 0, 0, latency, 0, ttft, 0, throughput
-       FROM {db}.llm_hours_sample WHERE ${inHours}`
-    : `SELECT hour, model, provider, service_name, environment, ${counts}, latency, ttft_calls, ttft, throughput_calls, throughput
-       FROM {db}.llm_hours WHERE ${inHours}`;
+       SELECT hour, ${statesOnly} FROM {db}.llm_hours_sample WHERE ${sampleHours}
+       ${daily}`;
+  }
   const sql = `
     ${rollupRows}
     UNION ALL
     SELECT toStartOfHour(start_time) AS hour, model, provider, service_name, environment, ${rollupAggregates(sampled ? IN_SAMPLE : '1')}
     FROM {db}.spans
-    WHERE project_id = {project:String} AND operation != ''${and}
+    WHERE ${project} AND operation != ''${and}
       AND ((start_time >= {from:DateTime64(3, 'UTC')} AND start_time < {hoursStart:DateTime64(3, 'UTC')})
         OR (start_time >= {hoursEnd:DateTime64(3, 'UTC')} AND start_time < {to:DateTime64(3, 'UTC')}))
     GROUP BY hour, model, provider, service_name, environment`;

@@ -41,10 +41,10 @@ const GROUP_EXPRESSIONS: Record<BreakdownDimension, string> = {
  * The rollup-shaped rows to read when the question can be answered from llm_hours (whole hours in
  * the range, narrowed and grouped only by its dimensions), else null: then the spans answer.
  */
-async function fromRollup(storage: Storage, filter: SpanFilter, groupBy: BreakdownDimension): Promise<Awaited<ReturnType<typeof rollupSource>> | null> {
+async function fromRollup(storage: Storage, filter: SpanFilter, groupBy: BreakdownDimension, bucketSeconds?: number): Promise<Awaited<ReturnType<typeof rollupSource>> | null> {
   const hours = wholeHours(filter.from, filter.to);
   if (!hours || !rollupServes(filter) || !(groupBy in ROLLUP_DIMENSIONS)) return null;
-  return rollupSource(storage, filter, hours);
+  return rollupSource(storage, filter, hours, { bucketSeconds });
 }
 
 export async function metricsBreakdown(storage: Storage, filter: SpanFilter, groupBy: BreakdownDimension, limit = 200): Promise<BreakdownRow[]> {
@@ -109,7 +109,7 @@ export function bucketSecondsFor(from: Date, to: Date): number {
 export async function timeseries(storage: Storage, filter: SpanFilter, bucketSeconds: number, groupBy: BreakdownDimension = 'model'): Promise<TimeseriesPoint[]> {
   // Hourly rows fit a bucket only when it is a whole number of hours (buckets start on multiples of
   // their width since the epoch, so every hour then falls in exactly one).
-  const rollup = bucketSeconds % 3600 === 0 ? await fromRollup(storage, filter, groupBy) : null;
+  const rollup = bucketSeconds % 3600 === 0 ? await fromRollup(storage, filter, groupBy, bucketSeconds) : null;
   if (rollup) {
     const rows = await select<Omit<TimeseriesPoint, 'model'>>(
       storage,

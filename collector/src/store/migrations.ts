@@ -1,6 +1,6 @@
 import type { Storage } from './clickhouse.ts';
 import { quoteIdentifier } from './clickhouse.ts';
-import { backfillLlmHours, backfillLlmHoursSample, LLM_HOURS_DDL, LLM_HOURS_SAMPLE_DDL } from './llm-hours.ts';
+import { backfillLlmDaysSample, backfillLlmHours, backfillLlmHoursSample, LLM_DAYS_SAMPLE_DDL, LLM_HOURS_DDL, LLM_HOURS_SAMPLE_DDL } from './llm-hours.ts';
 
 /**
  * Versioned schema changes, applied in order at start. Each is idempotent DDL so a crash
@@ -250,6 +250,12 @@ export const migrations: ReadonlyArray<{ version: number; name: string; statemen
     name: 'llm hours sample: quantile states of one call in 16, for busy long ranges',
     statements: LLM_HOURS_SAMPLE_DDL,
     backfill: backfillLlmHoursSample,
+  },
+  {
+    version: 9,
+    name: 'llm days sample: the hourly sample merged per day',
+    statements: LLM_DAYS_SAMPLE_DDL,
+    backfill: backfillLlmDaysSample,
   },
 ];
 

@@ -8,15 +8,21 @@ export interface RetentionResult {
   deletedSpans: number;
 }
 
-/** Tables derived from spans whose rows summarise one hour of one project (column `hour`). */
-const HOURLY_TABLES = ['trace_hours', 'llm_hours', 'llm_hours_sample'];
+/** Tables derived from spans, and the column with the hour or day each row summarises. */
+const DERIVED_TABLES: [table: string, period: string][] = [
+  ['trace_hours', 'hour'],
+  ['llm_hours', 'hour'],
+  ['llm_hours_sample', 'hour'],
+  ['llm_days_sample', 'day'],
+];
 
 /**
  * Deletes spans older than each project's retention (0 keeps everything). Retention is per
  * project, which one table TTL cannot express, so this runs as a lightweight DELETE per project.
- * The cutoff is rounded down to the hour so the hourly rollups lose exactly the hours the spans
- * lose (a span may outlive its retention by up to an hour). Derived rows go first: if a run stops
- * half-way, the spans still there are found and deleted again by the next run.
+ * The cutoff is rounded down to the start of its UTC day so the hourly and daily rollups lose
+ * exactly the hours and days the spans lose (a span may outlive its retention by up to a day).
+ * Derived rows go first: if a run stops half-way, the spans still there are found and deleted
+ * again by the next run.
  */
 export async function applyRetention(storage: Storage, projects: ProjectStore, now = new Date()): Promise<RetentionResult[]> {
   const results: RetentionResult[] = [];
@@ -24,12 +30,12 @@ export async function applyRetention(storage: Storage, projects: ProjectStore, n
   for (const project of await projects.listProjects()) {
     if (project.retentionDays <= 0) continue;
     const cutoff = new Date(now.getTime() - project.retentionDays * 86_400_000);
-    const params = { project: project.id, cutoff: clickhouseParamTime(new Date(Math.floor(cutoff.getTime() / 3_600_000) * 3_600_000)) };
+    const params = { project: project.id, cutoff: clickhouseParamTime(new Date(Math.floor(cutoff.getTime() / 86_400_000) * 86_400_000)) };
     const [expired] = await select<{ n: number }>(storage, `SELECT count() AS n FROM {db}.spans WHERE project_id = {project:String} AND start_time < {cutoff:DateTime64(3, 'UTC')}`, params);
     if (!expired?.n) continue;
-    for (const table of HOURLY_TABLES) {
+    for (const [table, period] of DERIVED_TABLES) {
       await storage.client.command({
-        query: `DELETE FROM ${db}.${table} WHERE project_id = {project:String} AND hour < {cutoff:DateTime64(3, 'UTC')}`,
+        query: `DELETE FROM ${db}.${table} WHERE project_id = {project:String} AND ${period} < {cutoff:DateTime64(3, 'UTC')}`,
         query_params: params,
       });
     }
