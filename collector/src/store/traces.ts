@@ -105,7 +105,13 @@ interface SpanRowOut extends Omit<SpanRow, 'project_id' | 'status_code'> {
   end_ns: string;
 }
 
+/** More spans than any trace holds: a LIMIT, so the message columns are read only for the rows returned. */
+const TRACE_SPANS_LIMIT = 1_000_000;
+
 export async function getTrace(storage: Storage, projectId: string, traceId: string): Promise<SpanDetail[]> {
+  // With ORDER BY … LIMIT, ClickHouse finds the trace's rows from the light columns first and then
+  // reads the large ones (messages, attributes) for those rows alone ("lazy materialization"),
+  // instead of decompressing them for every row of the granules the trace shares.
   const rows = await select<SpanRowOut>(
     storage,
     `SELECT *, toString(toUnixTimestamp64Nano(start_time)) AS start_ns, toString(toUnixTimestamp64Nano(end_time)) AS end_ns
@@ -115,10 +121,13 @@ export async function getTrace(storage: Storage, projectId: string, traceId: str
          SELECT hour FROM {db}.trace_hours WHERE project_id = {project:String} AND trace_id = {trace:String}
        )
      ORDER BY start_time, span_id
-     LIMIT 1 BY span_id`,
-    { project: projectId, trace: traceId },
+     LIMIT {limit:UInt32}`,
+    { project: projectId, trace: traceId, limit: TRACE_SPANS_LIMIT },
+    { query_plan_max_limit_for_lazy_materialization: String(TRACE_SPANS_LIMIT) },
   );
-  return rows.map(toSpanDetail);
+  // A span stored twice (a retried export) is shown once: the first in this order.
+  const seen = new Set<string>();
+  return rows.filter((row) => !seen.has(row.span_id) && seen.add(row.span_id)).map(toSpanDetail);
 }
 
 function toSpanDetail(row: SpanRowOut): SpanDetail {
