@@ -195,38 +195,6 @@ export function backfillLlmHoursSample(storage: Storage): Promise<void> {
   );
 }
 
-/**
- * Makes the rollup's cost columns match the spans again in [from, to) after spans were re-priced in
- * place (ALTER UPDATE does not go through the materialized view). Inserts the difference per key,
- * so running it again changes nothing.
- */
-export async function reconcileLlmHoursCost(storage: Storage, projectId: string, from: Date, to: Date): Promise<void> {
-  const db = quoteIdentifier(storage.database);
-  const hours = "project_id = {project:String} AND hour >= toStartOfHour({from:DateTime64(3, 'UTC')}) AND hour < {to:DateTime64(3, 'UTC')}";
-  await storage.client.command({
-    query: `INSERT INTO ${db}.llm_hours (${KEY}, priced_calls, cost)
-      SELECT {project:String}, hour, model, provider, service_name, environment,
-             stored.priced_calls - rolled.priced_calls, stored.cost - rolled.cost
-      FROM (
-        SELECT toDateTime(toStartOfHour(start_time), 'UTC') AS hour, model, provider, service_name, environment,
-               toInt64(countIf(cost_total IS NOT NULL)) AS priced_calls, sum(ifNull(cost_total, 0)) AS cost
-        FROM ${db}.spans
-        WHERE project_id = {project:String} AND operation != ''
-          AND start_time >= toStartOfHour({from:DateTime64(3, 'UTC')}) AND toStartOfHour(start_time) < {to:DateTime64(3, 'UTC')}
-        GROUP BY hour, model, provider, service_name, environment
-      ) AS stored
-      FULL OUTER JOIN (
-        SELECT hour, model, provider, service_name, environment, sum(priced_calls) AS priced_calls, sum(cost) AS cost
-        FROM ${db}.llm_hours
-        WHERE ${hours}
-        GROUP BY hour, model, provider, service_name, environment
-      ) AS rolled USING (hour, model, provider, service_name, environment)
-      WHERE stored.priced_calls != rolled.priced_calls OR abs(stored.cost - rolled.cost) > 1e-12`,
-    query_params: { project: projectId, from: clickhouseParamTime(from), to: clickhouseParamTime(to) },
-    clickhouse_settings: { join_use_nulls: 0 },
-  });
-}
-
 /** The whole hours inside [from, to), or null when the range holds none. */
 export function wholeHours(from: Date, to: Date): { start: Date; end: Date } | null {
   const hour = 3_600_000;

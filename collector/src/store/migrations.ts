@@ -1,6 +1,7 @@
 import type { Storage } from './clickhouse.ts';
 import { quoteIdentifier } from './clickhouse.ts';
 import { backfillLlmDaysSample, backfillLlmHours, backfillLlmHoursSample, LLM_DAYS_SAMPLE_DDL, LLM_HOURS_DDL, LLM_HOURS_SAMPLE_DDL } from './llm-hours.ts';
+import { backfillSessionHours, SESSION_HOURS_DDL } from './session-hours.ts';
 
 /**
  * Versioned schema changes, applied in order at start. Each is idempotent DDL so a crash
@@ -256,6 +257,12 @@ export const migrations: ReadonlyArray<{ version: number; name: string; statemen
     name: 'llm days sample: the hourly sample merged per day',
     statements: LLM_DAYS_SAMPLE_DDL,
     backfill: backfillLlmDaysSample,
+  },
+  {
+    version: 10,
+    name: 'session hours: per-session hourly rollup for the sessions list',
+    statements: SESSION_HOURS_DDL,
+    backfill: backfillSessionHours,
   },
 ];
 

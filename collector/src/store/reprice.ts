@@ -1,7 +1,7 @@
 import type { Storage } from './clickhouse.ts';
 import { quoteIdentifier } from './clickhouse.ts';
 import { clickhouseParamTime } from './filters.ts';
-import { reconcileLlmHoursCost } from './llm-hours.ts';
+import { reconcileRollupCost } from './rollup-cost.ts';
 import type { PriceOverride } from './price-overrides.ts';
 
 /**
@@ -58,7 +58,7 @@ export async function repriceSpans(storage: Storage, projectId: string, override
     repriced += n;
     touched = touched ? { from: minDate(touched.from, windowStart), to: maxDate(touched.to, windowEnd) } : { from: windowStart, to: windowEnd };
   }
-  if (touched) await reconcileLlmHoursCost(storage, projectId, touched.from, touched.to);
+  if (touched) await reconcileRollupCost(storage, projectId, touched.from, touched.to);
   return repriced;
 }
 

@@ -14,6 +14,7 @@ const DERIVED_TABLES: [table: string, period: string][] = [
   ['llm_hours', 'hour'],
   ['llm_hours_sample', 'hour'],
   ['llm_days_sample', 'day'],
+  ['session_hours', 'hour'],
 ];
 
 /**

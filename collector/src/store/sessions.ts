@@ -1,13 +1,44 @@
 import type { SessionSummary } from '../api/contract.ts';
 import type { Storage } from './clickhouse.ts';
 import { filterClause, type SpanFilter } from './filters.ts';
+import { wholeHours } from './llm-hours.ts';
 import { toIso } from './projects.ts';
 import { select } from './queries.ts';
+import { sessionRollupServes, sessionSource } from './session-hours.ts';
 
 /** Sessions (spans sharing a session id) active in the range, most recent first. */
 export async function listSessions(storage: Storage, filter: SpanFilter, limit: number): Promise<SessionSummary[]> {
+  const hours = wholeHours(filter.from, filter.to);
+  const rows = hours && sessionRollupServes(filter) ? await fromRollup(storage, filter, hours, limit) : await fromSpans(storage, filter, limit);
+  return rows.map((r) => ({ ...r, firstSeen: toIso(r.firstSeen.slice(0, 23)), lastSeen: toIso(r.lastSeen.slice(0, 23)) }));
+}
+
+async function fromRollup(storage: Storage, filter: SpanFilter, hours: { start: Date; end: Date }, limit: number): Promise<SessionSummary[]> {
+  const source = sessionSource(filter, hours);
+  return select<SessionSummary>(
+    storage,
+    `SELECT
+       session_id AS sessionId,
+       anyIf(user_id, user_id != '') AS userId,
+       toString(min(first_start)) AS firstSeen,
+       toString(max(last_end)) AS lastSeen,
+       uniqExactMerge(traces) AS traces,
+       sum(llm_calls) AS llmCalls,
+       sum(error_count) AS errors,
+       sum(input_tokens) AS inputTokens,
+       sum(output_tokens) AS outputTokens,
+       if(sum(priced_calls) = 0, NULL, sum(cost_sum)) AS cost
+     FROM (${source.sql})
+     GROUP BY session_id
+     ORDER BY max(last_end) DESC
+     LIMIT {limit:UInt32}`,
+    { ...source.params, limit },
+  );
+}
+
+async function fromSpans(storage: Storage, filter: SpanFilter, limit: number): Promise<SessionSummary[]> {
   const where = filterClause(filter);
-  const rows = await select<SessionSummary>(
+  return select<SessionSummary>(
     storage,
     `SELECT
        session_id AS sessionId,
@@ -27,5 +58,4 @@ export async function listSessions(storage: Storage, filter: SpanFilter, limit: 
      LIMIT {limit:UInt32}`,
     { ...where.params, limit },
   );
-  return rows.map((r) => ({ ...r, firstSeen: toIso(r.firstSeen.slice(0, 23)), lastSeen: toIso(r.lastSeen.slice(0, 23)) }));
 }

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BreakdownResponse, ModelMetricsResponse, TimeseriesResponse } from '../api/contract.ts';
+import type { BreakdownResponse, ModelMetricsResponse, SessionListResponse, TimeseriesResponse } from '../api/contract.ts';
 import { chatAttributes, exportThroughOtlp, startTestCollector, type TestCollector } from '../test-support.ts';
 import { quoteIdentifier } from './clickhouse.ts';
 import { clickhouseParamTime } from './filters.ts';
@@ -12,9 +12,9 @@ import { select } from './queries.ts';
 import { generateKey } from './projects.ts';
 import { applyRetention } from './retention.ts';
 
-// The rollup must give the answers the spans give. Each check below asks the JSON API over a range
-// whose middle is whole hours (read from llm_hours) and whose ends are partial hours (read from
-// spans), and compares with the same metrics computed straight from the spans table.
+// The rollups must give the answers the spans give. Each check below asks the JSON API over a range
+// whose middle is whole hours (read from llm_hours and session_hours) and whose ends are partial
+// hours (read from spans), and compares with the same figures computed straight from the spans table.
 
 const HOUR = 3_600_000;
 const MODELS = [
@@ -35,11 +35,14 @@ interface Call {
   ttftSeconds?: number;
 }
 
-/** An agent trace per call: a root span and one LLM call under it. */
+/** An agent trace per call: a root span and one LLM call under it, in a session of some user. */
 function emitCalls(tracer: Tracer, calls: Call[]): void {
   for (const call of calls) {
     const { model, provider } = MODELS[call.model]!;
-    const root = tracer.startSpan('handle request', { kind: SpanKind.SERVER, startTime: call.at });
+    const session = (call.model * 4 + (call.at % 4)) % 7;
+    const who = { 'session.id': `session-${session}`, 'user.id': `user-${session % 3}` };
+    // Half the roots carry the session too (an app that sets it early); the others only the call.
+    const root = tracer.startSpan('handle request', { kind: SpanKind.SERVER, startTime: call.at, attributes: call.at % 2 ? who : {} });
     const llm = tracer.startSpan(
       `chat ${model}`,
       {
@@ -47,6 +50,7 @@ function emitCalls(tracer: Tracer, calls: Call[]): void {
         startTime: call.at + 1,
         attributes: {
           ...chatAttributes({ provider, model, inputTokens: 1000 + (call.at % 997), outputTokens: 50 + (call.at % 301), cacheReadTokens: call.at % 3 === 0 ? 200 : 0 }),
+          ...who,
           ...(call.ttftSeconds === undefined ? {} : { 'gen_ai.response.time_to_first_chunk': call.ttftSeconds }),
         },
       },
@@ -97,10 +101,18 @@ const METRICS_FROM_SPANS = `
      round(quantileIf(0.5)(output_tokens * 1000 / duration_ms, output_tokens > 0 AND duration_ms > 0), 2)) AS tokensPerSecond`;
 
 /** The rows the API should return, computed from the spans table alone. */
-async function fromSpans(collector: TestCollector, select: string, where: string, groupBy: string, range: { from: number; to: number }, params: Record<string, unknown> = {}) {
+async function fromSpans(
+  collector: TestCollector,
+  select: string,
+  where: string,
+  groupBy: string,
+  range: { from: number; to: number },
+  params: Record<string, unknown> = {},
+  allSpans = false,
+) {
   const result = await collector.storage.client.query({
     query: `SELECT ${select} FROM ${quoteIdentifier(collector.storage.database)}.spans
-            WHERE project_id = 'default' AND operation != '' AND start_time >= {from:DateTime64(3, 'UTC')} AND start_time < {to:DateTime64(3, 'UTC')} ${where}
+            WHERE project_id = 'default' ${allSpans ? '' : "AND operation != ''"} AND start_time >= {from:DateTime64(3, 'UTC')} AND start_time < {to:DateTime64(3, 'UTC')} ${where}
             GROUP BY ${groupBy} ORDER BY ${groupBy}`,
     query_params: { from: clickhouseParamTime(new Date(range.from)), to: clickhouseParamTime(new Date(range.to)), ...params },
     format: 'JSONEachRow',
@@ -123,7 +135,7 @@ function expectSameRows(actual: object[], expected: Record<string, unknown>[], k
   });
 }
 
-describe('llm_hours rollup', () => {
+describe('llm_hours and session_hours rollups', () => {
   let collector: TestCollector;
   let otherKey: string;
   let base: number;
@@ -164,6 +176,20 @@ describe('llm_hours rollup', () => {
     for (const [groupBy, column] of [['provider', 'provider'], ['service', 'service_name'], ['environment', 'environment'], ['model', 'model']]) {
       const breakdown = await collector.api<BreakdownResponse>(`/api/v1/metrics/breakdown?${query()}&groupBy=${groupBy}`);
       expectSameRows(breakdown.body.rows, await fromSpans(collector, `${column} AS key, ${METRICS_FROM_SPANS}`, '', 'key', range), ['key']);
+    }
+
+    const sessionsFromSpans = `session_id AS sessionId, anyIf(user_id, user_id != '') AS userId,
+      uniqExact(trace_id) AS traces, countIf(operation != '') AS llmCalls, countIf(status_code = 'ERROR') AS errors,
+      sum(input_tokens) AS inputTokens, sum(output_tokens) AS outputTokens, if(countIf(cost_total IS NOT NULL) = 0, NULL, sum(cost_total)) AS cost,
+      formatDateTime(min(start_time), '%Y-%m-%dT%H:%i:%S.', 'UTC') || leftPad(toString(toMillisecond(min(start_time))), 3, '0') || 'Z' AS firstSeen,
+      formatDateTime(max(end_time), '%Y-%m-%dT%H:%i:%S.', 'UTC') || leftPad(toString(toMillisecond(max(end_time))), 3, '0') || 'Z' AS lastSeen`;
+    for (const user of ['', 'user-1']) {
+      const sessions = await collector.api<SessionListResponse>(`/api/v1/sessions?${query()}&limit=500${user ? `&user=${user}` : ''}`);
+      expect(sessions.status, JSON.stringify(sessions.body)).toBe(200);
+      // Each session has a single user here, so anyIf(user) is determined.
+      const expected = await fromSpans(collector, sessionsFromSpans, `AND session_id != ''${user ? ` AND user_id = '${user}'` : ''}`, 'sessionId', range, {}, true);
+      expect(expected.length).toBeGreaterThan(1);
+      expectSameRows(sessions.body.sessions, expected, ['sessionId']);
     }
 
     for (const bucket of [3600, 7200]) {
@@ -266,7 +292,7 @@ describe('llm_hours rollup', () => {
   });
 });
 
-describe('llm_hours migration', () => {
+describe('rollup migrations', () => {
   it('fills the rollup from the spans a data directory already holds, and again to the same result', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'parallax-collector-'));
     const first = await startTestCollector({ dataDir });
@@ -275,11 +301,11 @@ describe('llm_hours migration', () => {
     await send(first, first.apiKey, callsAround(base));
     // Take the directory back to the schema before the rollup existed.
     const db = quoteIdentifier(first.storage.database);
-    for (const table of ['llm_hours', 'llm_hours_sample', 'llm_days_sample']) {
+    for (const table of ['llm_hours', 'llm_hours_sample', 'llm_days_sample', 'session_hours']) {
       await first.storage.client.command({ query: `DROP VIEW ${db}.${table}_mv` });
       await first.storage.client.command({ query: `DROP TABLE ${db}.${table}` });
     }
-    await first.storage.client.command({ query: `DELETE FROM ${db}.schema_migrations WHERE version IN (7, 8, 9)` });
+    await first.storage.client.command({ query: `DELETE FROM ${db}.schema_migrations WHERE version IN (7, 8, 9, 10)` });
     await first.close();
 
     const upgraded = await startTestCollector({ dataDir });
@@ -287,6 +313,8 @@ describe('llm_hours migration', () => {
       const path = `/api/v1/metrics/models?from=${new Date(range.from).toISOString()}&to=${new Date(range.to).toISOString()}`;
       const expected = await fromSpans(upgraded, `model, ${METRICS_FROM_SPANS}`, '', 'model', range);
       expectSameRows((await upgraded.api<ModelMetricsResponse>(path)).body.models, expected, ['model']);
+      const sessions = (await upgraded.api<SessionListResponse>(path.replace('metrics/models', 'sessions'))).body.sessions;
+      expect(sessions.reduce((n, s) => n + s.llmCalls, 0)).toBe(40);
       await backfillLlmHours(upgraded.storage);
       expectSameRows((await upgraded.api<ModelMetricsResponse>(path)).body.models, expected, ['model']);
       // The hourly and daily samples hold the durations of the sampled calls already stored.
