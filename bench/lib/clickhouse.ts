@@ -36,9 +36,3 @@ export async function waitForMerges(client: ClickHouseClient, timeoutMs = 120_00
   }
   return performance.now() - started;
 }
-
-/** Rows and bytes a query read, from EXPLAIN ESTIMATE, plus the index use from EXPLAIN indexes=1. */
-export async function explainIndexes(client: ClickHouseClient, query: string, params: Record<string, unknown>): Promise<string> {
-  const plan = await rows<{ explain: string }>(client, `EXPLAIN indexes = 1 ${query}`, params);
-  return plan.map((r) => r.explain).join('\n');
-}
