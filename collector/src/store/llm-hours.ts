@@ -8,8 +8,10 @@ import { select } from './queries.ts';
  * environment, pre-aggregated (counts, token and cost sums, latency/TTFT/throughput quantile states).
  * Metrics over long ranges read it for the whole hours of the range and the spans table only for
  * the partial hours at either end, so a 30-day overview merges ~10^5 rows instead of scanning
- * every span. Latency quantiles are kept as the states of the same `quantile` (reservoir) function
- * the raw queries use, so the answers are the same numbers.
+ * every span. Quantiles are kept as the states of the same `quantile` (reservoir) function the raw
+ * queries use, so the answers are the same numbers. Merging every duration of a busy month costs as
+ * much as scanning them, so above SAMPLE_FROM_CALLS the quantile states come from one call in 16
+ * instead (llm_hours_sample, and llm_days_sample for whole days); counts and sums stay exact.
  */
 
 /** Dimensions the rollup is keyed by, as the column that holds each. */

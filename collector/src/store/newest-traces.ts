@@ -24,8 +24,8 @@ interface NewestRow extends TraceRow {
  * just those traces over the whole range, and stops once `limit + 1` of them are certainly newer
  * than any trace not yet seen. A trace not seen yet has all its driving spans before the part of
  * the range walked so far, so its first span is earlier too: the answer is the one aggregating
- * every trace gives. Windows grow fourfold while they come up empty, so a rare match costs a few
- * steps, never more than one pass over the range.
+ * every trace gives. Windows grow with how far short they came, so a rare match costs a few steps,
+ * never much more than one pass over the range.
  */
 export async function listNewestTraces(storage: Storage, query: TraceQuery): Promise<TraceRow[]> {
   const [driving, ...others] = spanConditions(query);
@@ -58,9 +58,8 @@ export async function listNewestTraces(storage: Storage, query: TraceQuery): Pro
     const drivers = await newestDrivers(storage, params, driving, start, end, batch);
     const fresh = drivers.map((d) => d.traceId).filter((id) => !seen.has(id));
     for (const id of fresh) seen.add(id);
-    if (fresh.length) {
-      for (const row of await summarise(storage, params, fresh, having)) found.set(row.traceId, row);
-    }
+    const gained = fresh.length ? await summarise(storage, params, fresh, having) : [];
+    for (const row of gained) found.set(row.traceId, row);
     const full = drivers.length === batch;
     // Every trace with a driving span at or after `walked` (after it, when the window was cut by the
     // batch size) has been seen; traces not seen started earlier.
@@ -72,8 +71,11 @@ export async function listNewestTraces(storage: Storage, query: TraceQuery): Pro
       if (walked + 1n === end) batch *= 4;
       end = walked + 1n;
     } else {
+      // Widen by how far short this window came, so a sparse match costs a few steps: one that found
+      // some of the traces still missing grows to where the rest likely are, one that found none 64-fold.
+      const missing = query.limit + 1 - certain;
       end = start;
-      width *= 4n;
+      width *= BigInt(gained.length ? Math.min(64, Math.max(2, Math.ceil((missing / gained.length) * 1.5))) : 64);
     }
   }
   return [...found.values()]
