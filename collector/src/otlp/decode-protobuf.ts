@@ -26,7 +26,7 @@ export function decodeProtobuf(body: Uint8Array): DecodedRequest {
       else reader.skip(tag & 7, tag >>> 3, 0);
     }
   } catch (error) {
-    if (error instanceof WireFormatError || error instanceof RangeError) {
+    if (error instanceof WireFormatError) {
       throw new MalformedPayloadError(`invalid OTLP protobuf (ExportTraceServiceRequest): ${error.message}`);
     }
     throw error;

@@ -1,17 +1,17 @@
-/**
- * The protobuf wire format, read in place from a request body. Ingest decodes every span of every
- * export, so this reads straight into the values the collector keeps (no intermediate message
- * objects), and refuses what protobufjs refuses for the same schema: truncated fields, lengths past
- * the end, invalid UTF-8 in strings, nesting deeper than 100, unknown wire types.
- */
+// The protobuf wire format, read in place from a request body. Ingest decodes every span of every
+// export, so this reads straight into the values the collector keeps (no intermediate message
+// objects), and refuses what protobufjs refuses for the same schema: truncated fields, lengths past
+// the end, invalid UTF-8 in strings, nesting deeper than 100, unknown wire types.
+
+/** The bytes are not a valid protobuf message; the message says where. */
 export class WireFormatError extends Error {}
 
 export const WIRE_VARINT = 0;
 export const WIRE_FIXED64 = 1;
 export const WIRE_LENGTH_DELIMITED = 2;
-export const WIRE_START_GROUP = 3;
-export const WIRE_END_GROUP = 4;
-export const WIRE_FIXED32 = 5;
+const WIRE_START_GROUP = 3;
+const WIRE_END_GROUP = 4;
+const WIRE_FIXED32 = 5;
 
 /** protoc's default recursion limit, which protobufjs also applies. */
 export const MAX_DEPTH = 100;
@@ -20,6 +20,8 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const TWO_32 = 4294967296;
 /** Below this many bytes a string is read byte by byte; above, the native decoder is cheaper. */
 const SHORT_STRING = 32;
+/** Attribute keys up to this long are cached (the conventions' longest are about 45 bytes). */
+const CACHED_KEY = 64;
 
 export class WireReader {
   readonly bytes: Buffer;
@@ -149,7 +151,7 @@ export class WireReader {
     const start = this.pos;
     this.pos = end;
     const length = end - start;
-    if (length > SHORT_STRING) return this.#text(start, end);
+    if (length > CACHED_KEY) return this.#text(start, end);
     const bytes = this.bytes;
     let hash = length;
     for (let i = start; i < end; i++) hash = Math.imul(hash ^ bytes[i]!, 16777619);
