@@ -34,7 +34,7 @@ export function decodeProtobuf(body: Uint8Array): DecodedRequest {
   return decoded;
 }
 
-/** Field `tag` of a message, with its wire type: what a well-formed sender writes. */
+/** The tag of field `number` sent with `wireType`; a field sent with another wire type is skipped, as protobufjs skips it. */
 const field = (number: number, wireType: number) => (number << 3) | wireType;
 
 const LENGTH_1 = field(1, WIRE_LENGTH_DELIMITED);
