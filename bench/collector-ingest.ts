@@ -90,6 +90,8 @@ interface Phase {
   rssBeforeMb: number;
   rssPeakMb: number;
   heapPeakMb: number;
+  /** CPU the exporters (the sender process) used, per span: on the collector side only. */
+  senderCpuUsPerSpan: number | null;
   load: number;
   retries: number;
 }
@@ -151,7 +153,7 @@ try {
     return ps.reduce((a, p) => a + p.spans, 0) / ps.reduce((a, p) => a + p.seconds, 0);
   };
   printTable(
-    ['side', 'round', 'spans/s', 'seconds', 'batch p50', 'batch p95', 'RSS before', 'RSS peak', 'JS heap peak', 'retries', 'load avg'],
+    ['side', 'round', 'spans/s', 'seconds', 'batch p50', 'batch p95', 'RSS before', 'RSS peak', 'JS heap peak', 'exporters CPU/span', 'retries', 'load avg'],
     phases.map((p) => [
       p.side,
       p.round,
@@ -162,6 +164,7 @@ try {
       `${p.rssBeforeMb.toFixed(0)} MB`,
       `${p.rssPeakMb.toFixed(0)} MB`,
       `${p.heapPeakMb.toFixed(0)} MB`,
+      p.senderCpuUsPerSpan === null ? '-' : `${p.senderCpuUsPerSpan.toFixed(1)} µs`,
       p.retries,
       p.load.toFixed(2),
     ]),
@@ -242,9 +245,19 @@ async function ingestThroughCollector(round: number): Promise<Phase> {
   const code = await exited;
   const memoryUse = memory.stop();
   if (code !== 0) throw new Error(`the OTLP sender exited with ${code}`);
-  const result = JSON.parse(out) as { seconds: number; retries: number; latencies: number[] };
+  const result = JSON.parse(out) as { seconds: number; cpuSeconds: number; retries: number; latencies: number[] };
   rmSync(file);
-  return { side: 'collector', round, spans, seconds: result.seconds, latencies: result.latencies, ...memoryUse, load: loadavg()[0]!, retries: result.retries };
+  return {
+    side: 'collector',
+    round,
+    spans,
+    seconds: result.seconds,
+    latencies: result.latencies,
+    ...memoryUse,
+    senderCpuUsPerSpan: (result.cpuSeconds * 1e6) / spans,
+    load: loadavg()[0]!,
+    retries: result.retries,
+  };
 }
 
 async function insertDirectly(db: ClickHouseClient, round: number): Promise<Phase> {
@@ -273,7 +286,7 @@ async function insertDirectly(db: ClickHouseClient, round: number): Promise<Phas
   );
   const seconds = (performance.now() - started) / 1000;
   const memoryUse = memory.stop();
-  return { side: 'direct', round, spans: rowBatches.reduce((a, b) => a + b.length, 0), seconds, latencies, ...memoryUse, load: loadavg()[0]!, retries: 0 };
+  return { side: 'direct', round, spans: rowBatches.reduce((a, b) => a + b.length, 0), seconds, latencies, ...memoryUse, senderCpuUsPerSpan: null, load: loadavg()[0]!, retries: 0 };
 }
 
 /**

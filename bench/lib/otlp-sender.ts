@@ -2,7 +2,7 @@
 // collector under test does not share its event loop with the clients. Reads the bodies from a
 // file of [u32 length][bytes] records, sends them with `concurrency` requests in flight, retries
 // as the OTLP specification says (429/502/503/504, honouring Retry-After), and prints one JSON
-// line with the timings.
+// line with the timings and its own CPU time.
 //
 //   node lib/otlp-sender.ts BODIES_FILE URL API_KEY CONCURRENCY
 import { readFileSync } from 'node:fs';
@@ -28,9 +28,13 @@ const statuses: Record<string, number> = {};
 // Wait for the parent's go, so process start-up is not in the measurement.
 await new Promise<void>((resolve) => process.stdin.once('data', () => resolve()));
 const started = performance.now();
+const cpuBefore = process.cpuUsage();
 await Promise.all(Array.from({ length: Number(concurrencyText) }, () => exporter()));
 const seconds = (performance.now() - started) / 1000;
-process.stdout.write(JSON.stringify({ requests: bodies.length, seconds, retries, statuses, latencies }) + '\n');
+// The exporters share the machine's cores with the collector: their CPU time is reported too.
+const cpu = process.cpuUsage(cpuBefore);
+const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+process.stdout.write(JSON.stringify({ requests: bodies.length, seconds, cpuSeconds, retries, statuses, latencies }) + '\n');
 process.exit(0);
 
 async function exporter(): Promise<void> {
