@@ -8,7 +8,7 @@ import type { Storage } from '../store/clickhouse.ts';
 import type { SpanFilter } from '../store/filters.ts';
 import { modelMetrics } from '../store/metrics.ts';
 import { listSessions } from '../store/sessions.ts';
-import { getTrace, listTraces, type TraceCursor } from '../store/traces.ts';
+import { getTraces, listTraces, type TraceCursor } from '../store/traces.ts';
 
 const sessionIdParam = z.string().min(1, 'session id is empty').max(500, 'session id is longer than 500 characters');
 const sessionPageQuery = z.object({
@@ -46,9 +46,8 @@ export function sessionRoutes(storage: Storage) {
       modelMetrics(storage, allTime),
       listTraces(storage, { ...around, sort: 'time', order: 'asc', limit: page.data.limit, cursor }),
     ]);
-    const traces: SessionTrace[] = await Promise.all(
-      list.traces.map(async (trace) => ({ ...trace, turns: turnsOf(await getTrace(storage, projectId, trace.traceId)) })),
-    );
+    const spans = await getTraces(storage, projectId, list.traces.map((trace) => trace.traceId));
+    const traces: SessionTrace[] = list.traces.map((trace) => ({ ...trace, turns: turnsOf(spans.get(trace.traceId) ?? []) }));
 
     const body: SessionResponse = {
       session,

@@ -1,12 +1,12 @@
 import type { Assertion, ItemInput, SpanDetail } from '../api/contract.ts';
 import type { Storage } from '../store/clickhouse.ts';
-import { getTrace, listTraces, type TraceCursor, type TraceQuery } from '../store/traces.ts';
+import { getTraces, listTraces, type TraceCursor, type TraceQuery } from '../store/traces.ts';
 import type { NewItem } from './schema.ts';
 
 /** The trace list's largest page: matching traces are read this many at a time. */
 const LIST_PAGE = 500;
-/** Traces whose spans are read at once: enough to overlap round trips, few enough to bound memory. */
-const READ_AT_ONCE = 20;
+/** Traces read in one query: few queries for a large promotion, few enough spans in memory at once. */
+const READ_AT_ONCE = 50;
 
 /** The request parameters worth replaying, by their GenAI attribute names. */
 const PARAMS: Record<string, string> = {
@@ -95,8 +95,8 @@ export async function matchingTraces(
 export async function itemsFromTraces(storage: Storage, projectId: string, traceIds: string[]): Promise<NewItem[]> {
   const items: NewItem[] = [];
   for (let i = 0; i < traceIds.length; i += READ_AT_ONCE) {
-    const traces = await Promise.all(traceIds.slice(i, i + READ_AT_ONCE).map((traceId) => getTrace(storage, projectId, traceId)));
-    for (const spans of traces) {
+    const traces = await getTraces(storage, projectId, traceIds.slice(i, i + READ_AT_ONCE));
+    for (const spans of traces.values()) {
       for (const span of spans) {
         if (!unpromotable(span)) items.push(itemFromSpan(span));
       }
