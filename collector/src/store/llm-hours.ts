@@ -67,15 +67,22 @@ const SAMPLE_FROM_CALLS = 500_000;
 const KEY = 'project_id, hour, model, provider, service_name, environment';
 const ROLLUP_COLUMNS = `${KEY}, calls, errors, input_tokens, output_tokens, cache_read_tokens, reasoning_tokens, priced_calls, cost, latency, ttft_calls, ttft, throughput_calls, throughput`;
 
+/** The dimensions every metrics rollup is keyed by, after its project and time columns. */
+const DIMENSION_COLUMNS = `model LowCardinality(String),
+    provider LowCardinality(String),
+    service_name LowCardinality(String),
+    environment LowCardinality(String),`;
+/** The sampled rollups' quantile states (see IN_SAMPLE). */
+const SAMPLE_STATE_COLUMNS = `latency AggregateFunction(quantiles(0.5, 0.95, 0.99), Float64),
+    ttft AggregateFunction(quantiles(0.5, 0.95), Float64),
+    throughput AggregateFunction(quantile(0.5), Float64)`;
+
 /** DDL of the rollup and the materialized view that feeds it from every insert into spans. */
 export const LLM_HOURS_DDL = [
   `CREATE TABLE IF NOT EXISTS {db}.llm_hours (
     project_id LowCardinality(String),
     hour DateTime('UTC'),
-    model LowCardinality(String),
-    provider LowCardinality(String),
-    service_name LowCardinality(String),
-    environment LowCardinality(String),
+    ${DIMENSION_COLUMNS}
     calls SimpleAggregateFunction(sum, UInt64),
     errors SimpleAggregateFunction(sum, UInt64),
     input_tokens SimpleAggregateFunction(sum, UInt64),
@@ -104,13 +111,8 @@ export const LLM_HOURS_SAMPLE_DDL = [
   `CREATE TABLE IF NOT EXISTS {db}.llm_hours_sample (
     project_id LowCardinality(String),
     hour DateTime('UTC'),
-    model LowCardinality(String),
-    provider LowCardinality(String),
-    service_name LowCardinality(String),
-    environment LowCardinality(String),
-    latency AggregateFunction(quantiles(0.5, 0.95, 0.99), Float64),
-    ttft AggregateFunction(quantiles(0.5, 0.95), Float64),
-    throughput AggregateFunction(quantile(0.5), Float64)
+    ${DIMENSION_COLUMNS}
+    ${SAMPLE_STATE_COLUMNS}
   ) ENGINE = AggregatingMergeTree
   PARTITION BY toYYYYMM(hour)
   ORDER BY (${KEY})`,
@@ -131,13 +133,8 @@ export const LLM_DAYS_SAMPLE_DDL = [
   `CREATE TABLE IF NOT EXISTS {db}.llm_days_sample (
     project_id LowCardinality(String),
     day Date,
-    model LowCardinality(String),
-    provider LowCardinality(String),
-    service_name LowCardinality(String),
-    environment LowCardinality(String),
-    latency AggregateFunction(quantiles(0.5, 0.95, 0.99), Float64),
-    ttft AggregateFunction(quantiles(0.5, 0.95), Float64),
-    throughput AggregateFunction(quantile(0.5), Float64)
+    ${DIMENSION_COLUMNS}
+    ${SAMPLE_STATE_COLUMNS}
   ) ENGINE = AggregatingMergeTree
   PARTITION BY toYYYYMM(day)
   ORDER BY (project_id, day, model, provider, service_name, environment)`,
