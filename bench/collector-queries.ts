@@ -82,7 +82,7 @@ type Goal = 'overview' | 'search' | 'trace' | 'page';
 // overview's 250 ms.
 const GOALS_MS: Record<Goal, number> = { overview: 250, search: 250, trace: 50, page: 250 };
 /** Tables the collector keeps beside spans, counted in the bytes per span. */
-const DERIVED_TABLES = ['trace_hours', 'llm_hours', 'llm_hours_sample', 'llm_days_sample', 'session_hours'];
+const DERIVED_TABLES = ['trace_hours', 'llm_hours', 'llm_hours_sample', 'llm_days_sample', 'session_hours', 'dimension_hours'];
 interface QuerySpec {
   name: string;
   goal: Goal;
@@ -220,7 +220,6 @@ function querySpecs(m: Meta, sessionId: string): QuerySpec[] {
   const commonWords = ['refund', 'invoice', 'password', 'delivery', 'billing'];
   const rareWords = RARE_WORDS;
   const traces = (b: any) => b.traces.length;
-  const breakdownRows = (b: any) => b.rows.length;
   const cycle = <T>(items: T[], run: number) => items[((run % items.length) + items.length) % items.length]!;
   const models = [...new Set(any.map((s) => s.model))].sort();
   // The dashboard's bucket for a range: at most 60 bars (dashboard/src/lib/time-range.ts).
@@ -232,13 +231,13 @@ function querySpecs(m: Meta, sessionId: string): QuerySpec[] {
       path: () => `/api/v1/metrics/timeseries?${range(from)}&bucket=${buckets[label]}`,
       count: (b) => b.points.length,
     },
-    // Every filter menu of the overview and models pages is a breakdown of the window.
+    // Every filter menu of the overview, models and traces pages lists the values of the window.
     ...['service', 'environment', 'provider', 'model', 'user', 'tag'].map(
-      (groupBy): QuerySpec => ({
-        name: `page: filter menu ${groupBy}, ${label}`,
+      (dimension): QuerySpec => ({
+        name: `page: filter menu ${dimension}, ${label}`,
         goal: 'page',
-        path: () => `/api/v1/metrics/breakdown?${range(from)}&groupBy=${groupBy}&limit=200`,
-        count: breakdownRows,
+        path: () => `/api/v1/metrics/values?${range(from)}&dimension=${dimension}&limit=200`,
+        count: (b) => b.values.length,
       }),
     ),
     { name: `page: sessions list, ${label}`, goal: 'page', path: () => `/api/v1/sessions?${range(from)}&limit=200`, count: (b) => b.sessions.length },

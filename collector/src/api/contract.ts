@@ -75,6 +75,17 @@ export interface BreakdownResponse {
   rows: BreakdownRow[];
 }
 
+/** The dimensions the dashboard's filter menus offer values of. */
+export type FilterDimension = 'model' | 'provider' | 'service' | 'environment' | 'user' | 'tag';
+
+export interface DimensionValuesResponse {
+  from: string;
+  to: string;
+  dimension: FilterDimension;
+  /** Values carried by spans in the range, the most used first; empty values are left out. */
+  values: { value: string; spans: number }[];
+}
+
 export interface ModelMetricsResponse {
   from: string;
   to: string;

@@ -1,9 +1,10 @@
 import { Hono } from 'hono';
 import type { AuthVariables } from './auth.ts';
-import type { BreakdownResponse, ModelMetricsResponse, TimeseriesResponse } from './contract.ts';
+import type { BreakdownResponse, DimensionValuesResponse, ModelMetricsResponse, TimeseriesResponse } from './contract.ts';
 import { apiError } from './errors.ts';
-import { breakdownQuery, describeIssue, rangeAndFilters, timeseriesQuery, toFilter } from './params.ts';
+import { breakdownQuery, describeIssue, dimensionValuesQuery, rangeAndFilters, timeseriesQuery, toFilter } from './params.ts';
 import type { Storage } from '../store/clickhouse.ts';
+import { dimensionValues } from '../store/dimension-hours.ts';
 import { bucketSecondsFor, metricsBreakdown, modelMetrics, timeseries } from '../store/metrics.ts';
 
 export function metricsRoutes(storage: Storage) {
@@ -33,6 +34,23 @@ export function metricsRoutes(storage: Storage) {
       to: filter.to.toISOString(),
       groupBy: extra.data.groupBy,
       rows: await metricsBreakdown(storage, filter, extra.data.groupBy, extra.data.limit),
+    };
+    return c.json(body);
+  });
+
+  // What the filter menus offer: the values of one dimension in the range, other filters ignored.
+  api.get('/values', async (c) => {
+    const query = c.req.query();
+    const parsed = rangeAndFilters.safeParse(query);
+    if (!parsed.success) return apiError(c, 400, 'invalid_query', describeIssue(parsed.error));
+    const extra = dimensionValuesQuery.safeParse(query);
+    if (!extra.success) return apiError(c, 400, 'invalid_query', describeIssue(extra.error));
+    const { projectId, from, to } = toFilter(c.get('projectId'), parsed.data);
+    const body: DimensionValuesResponse = {
+      from: from.toISOString(),
+      to: to.toISOString(),
+      dimension: extra.data.dimension,
+      values: await dimensionValues(storage, projectId, from, to, extra.data.dimension, extra.data.limit),
     };
     return c.json(body);
   });

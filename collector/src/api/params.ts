@@ -52,6 +52,11 @@ export const breakdownQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(200),
 });
 
+export const dimensionValuesQuery = z.object({
+  dimension: z.enum(['model', 'provider', 'service', 'environment', 'user', 'tag']),
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
+});
+
 export const traceListQuery = z
   .object({
     limit: z.coerce.number().int().min(1).max(500).default(50),

@@ -1,5 +1,6 @@
 import type { Storage } from './clickhouse.ts';
 import { quoteIdentifier } from './clickhouse.ts';
+import { backfillDimensionHours, DIMENSION_HOURS_DDL } from './dimension-hours.ts';
 import { backfillLlmDaysSample, backfillLlmHours, backfillLlmHoursSample, LLM_DAYS_SAMPLE_DDL, LLM_HOURS_DDL, LLM_HOURS_SAMPLE_DDL } from './llm-hours.ts';
 import { backfillSessionHours, SESSION_HOURS_DDL } from './session-hours.ts';
 
@@ -263,6 +264,12 @@ export const migrations: ReadonlyArray<{ version: number; name: string; statemen
     name: 'session hours: per-session hourly rollup for the sessions list',
     statements: SESSION_HOURS_DDL,
     backfill: backfillSessionHours,
+  },
+  {
+    version: 11,
+    name: 'dimension hours: spans per filter value and hour, for the filter menus',
+    statements: DIMENSION_HOURS_DDL,
+    backfill: backfillDimensionHours,
   },
 ];
 

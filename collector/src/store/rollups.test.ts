@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BreakdownResponse, ModelMetricsResponse, SessionListResponse, TimeseriesResponse } from '../api/contract.ts';
+import type { BreakdownResponse, DimensionValuesResponse, ModelMetricsResponse, SessionListResponse, TimeseriesResponse } from '../api/contract.ts';
 import { chatAttributes, exportThroughOtlp, startTestCollector, type TestCollector } from '../test-support.ts';
 import { quoteIdentifier } from './clickhouse.ts';
 import { clickhouseParamTime } from './filters.ts';
@@ -51,6 +51,8 @@ function emitCalls(tracer: Tracer, calls: Call[]): void {
         attributes: {
           ...chatAttributes({ provider, model, inputTokens: 1000 + (call.at % 997), outputTokens: 50 + (call.at % 301), cacheReadTokens: call.at % 3 === 0 ? 200 : 0 }),
           ...who,
+          // Some calls carry no tags, some one, some two (a value counts once per span that has it).
+          'parallax.tags': [['support', 'beta'], ['support'], []][call.at % 3]!,
           ...(call.ttftSeconds === undefined ? {} : { 'gen_ai.response.time_to_first_chunk': call.ttftSeconds }),
         },
       },
@@ -119,6 +121,32 @@ async function fromSpans(
     clickhouse_settings: { prefer_column_name_to_alias: 1 },
   });
   return result.json<Record<string, unknown>>();
+}
+
+/** What /metrics/values should list for a dimension: every non-empty value on spans in the range. */
+async function valuesFromSpans(collector: TestCollector, values: string, range: { from: number; to: number }, project = 'default') {
+  return select<Record<string, unknown>>(
+    collector.storage,
+    `SELECT value, count() AS spans FROM {db}.spans ARRAY JOIN ${values} AS value
+     WHERE project_id = {project:String} AND value != '' AND start_time >= {from:DateTime64(3, 'UTC')} AND start_time < {to:DateTime64(3, 'UTC')}
+     GROUP BY value`,
+    { project, from: clickhouseParamTime(new Date(range.from)), to: clickhouseParamTime(new Date(range.to)) },
+  );
+}
+
+const VALUE_COLUMNS = { model: '[model]', provider: '[provider]', service: '[service_name]', environment: '[environment]', user: '[user_id]', tag: 'tags' };
+
+async function expectValuesMatchSpans(collector: TestCollector, range: { from: number; to: number }): Promise<void> {
+  const window = `from=${new Date(range.from).toISOString()}&to=${new Date(range.to).toISOString()}`;
+  for (const [dimension, values] of Object.entries(VALUE_COLUMNS)) {
+    const listed = await collector.api<DimensionValuesResponse>(`/api/v1/metrics/values?${window}&dimension=${dimension}`);
+    expect(listed.status, JSON.stringify(listed.body)).toBe(200);
+    const expected = await valuesFromSpans(collector, values, range);
+    expect(expected.length, dimension).toBeGreaterThan(dimension === 'provider' || dimension === 'model' ? 2 : 1);
+    expectSameRows(listed.body.values, expected, ['value']);
+    // The most used first.
+    expect(listed.body.values.map((v) => v.spans)).toEqual(listed.body.values.map((v) => v.spans).sort((a, b) => b - a));
+  }
 }
 
 function expectSameRows(actual: object[], expected: Record<string, unknown>[], keys: string[]): void {
@@ -190,7 +218,14 @@ describe('llm_hours and session_hours rollups', () => {
       const expected = await fromSpans(collector, sessionsFromSpans, `AND session_id != ''${user ? ` AND user_id = '${user}'` : ''}`, 'sessionId', range, {}, true);
       expect(expected.length).toBeGreaterThan(1);
       expectSameRows(sessions.body.sessions, expected, ['sessionId']);
+      // A short page holds the sessions active last, with their totals over the whole range.
+      const newest = await collector.api<SessionListResponse>(`/api/v1/sessions?${query()}&limit=3${user ? `&user=${user}` : ''}`);
+      const byLastSeen = [...expected].sort((a, b) => String(b.lastSeen).localeCompare(String(a.lastSeen)) || String(a.sessionId).localeCompare(String(b.sessionId)));
+      expect(newest.body.sessions.map((s) => s.sessionId)).toEqual(byLastSeen.slice(0, 3).map((s) => s.sessionId));
+      expectSameRows(newest.body.sessions, byLastSeen.slice(0, 3), ['sessionId']);
     }
+
+    await expectValuesMatchSpans(collector, range);
 
     for (const bucket of [3600, 7200]) {
       const series = await collector.api<TimeseriesResponse>(`/api/v1/metrics/timeseries?${query()}&bucket=${bucket}&groupBy=environment`);
@@ -226,6 +261,11 @@ describe('llm_hours and session_hours rollups', () => {
     const other = await collector.api<ModelMetricsResponse>(`/api/v1/metrics/models?${query()}`, otherKey);
     // The other project sent only gpt-4o-mini: none of the default project's models may show up there.
     expect(other.body.models.map((m) => m.model)).toEqual(['gpt-4o-mini']);
+    const otherMenu = await collector.api<DimensionValuesResponse>(`/api/v1/metrics/values?${query()}&dimension=model`, otherKey);
+    expect(otherMenu.body.values.map((v) => v.value)).toEqual(['gpt-4o-mini']);
+    const unknown = await collector.api<{ error: { message: string } }>(`/api/v1/metrics/values?${query()}&dimension=session`);
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.message).toContain('dimension');
   });
 
   it('estimates the quantiles of a busy range from the sample of one call in 16, with every count exact', async () => {
@@ -301,11 +341,11 @@ describe('rollup migrations', () => {
     await send(first, first.apiKey, callsAround(base));
     // Take the directory back to the schema before the rollup existed.
     const db = quoteIdentifier(first.storage.database);
-    for (const table of ['llm_hours', 'llm_hours_sample', 'llm_days_sample', 'session_hours']) {
+    for (const table of ['llm_hours', 'llm_hours_sample', 'llm_days_sample', 'session_hours', 'dimension_hours']) {
       await first.storage.client.command({ query: `DROP VIEW ${db}.${table}_mv` });
       await first.storage.client.command({ query: `DROP TABLE ${db}.${table}` });
     }
-    await first.storage.client.command({ query: `DELETE FROM ${db}.schema_migrations WHERE version IN (7, 8, 9, 10)` });
+    await first.storage.client.command({ query: `DELETE FROM ${db}.schema_migrations WHERE version IN (7, 8, 9, 10, 11)` });
     await first.close();
 
     const upgraded = await startTestCollector({ dataDir });
@@ -315,6 +355,7 @@ describe('rollup migrations', () => {
       expectSameRows((await upgraded.api<ModelMetricsResponse>(path)).body.models, expected, ['model']);
       const sessions = (await upgraded.api<SessionListResponse>(path.replace('metrics/models', 'sessions'))).body.sessions;
       expect(sessions.reduce((n, s) => n + s.llmCalls, 0)).toBe(40);
+      await expectValuesMatchSpans(upgraded, range);
       await backfillLlmHours(upgraded.storage);
       expectSameRows((await upgraded.api<ModelMetricsResponse>(path)).body.models, expected, ['model']);
       // The hourly and daily samples hold the durations of the sampled calls already stored.

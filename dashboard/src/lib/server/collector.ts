@@ -2,7 +2,6 @@ import { error } from '@sveltejs/kit';
 import { PARALLAX_API_KEY, PARALLAX_COLLECTOR_URL } from '$app/env/private';
 import type {
   ApiKeySummary,
-  BreakdownResponse,
   CreatedKeyResponse,
   CreatedProjectResponse,
   DatasetItem,
@@ -11,6 +10,7 @@ import type {
   DatasetListResponse,
   DatasetResponse,
   DatasetSummary,
+  DimensionValuesResponse,
   KeyListResponse,
   ModelMetricsResponse,
   ModelQualityResponse,
@@ -75,7 +75,7 @@ export function collector({ fetch, cookies }: CollectorContext) {
     projectId,
     project: () => get<ProjectInfo>('/api/v1/project'),
     modelMetrics: (query: Query) => get<ModelMetricsResponse>('/api/v1/metrics/models', query),
-    breakdown: (query: Query) => get<BreakdownResponse>('/api/v1/metrics/breakdown', query),
+    dimensionValues: (query: Query) => get<DimensionValuesResponse>('/api/v1/metrics/values', query),
     timeseries: (query: Query) => get<TimeseriesResponse>('/api/v1/metrics/timeseries', query),
     traces: (query: Query) => get<TraceListResponse>('/api/v1/traces', query),
     trace: (traceId: string) => get<TraceResponse>(`/api/v1/traces/${id(traceId)}`),

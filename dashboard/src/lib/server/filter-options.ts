@@ -11,9 +11,9 @@ export async function filterOptions(
   filters: Record<DimensionFilter, string>,
 ): Promise<Record<DimensionFilter, string[] | null>> {
   const lists = await Promise.all(
-    DIMENSION_FILTERS.map((groupBy) =>
-      api.breakdown({ ...window, groupBy, limit: 200 }).then(
-        (r) => r.rows.map((row) => row.key),
+    DIMENSION_FILTERS.map((dimension) =>
+      api.dimensionValues({ ...window, dimension, limit: 200 }).then(
+        (r) => r.values.map((v) => v.value),
         () => null,
       ),
     ),
