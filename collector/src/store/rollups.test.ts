@@ -345,7 +345,7 @@ describe('rollup migrations', () => {
       await first.storage.client.command({ query: `DROP VIEW ${db}.${table}_mv` });
       await first.storage.client.command({ query: `DROP TABLE ${db}.${table}` });
     }
-    await first.storage.client.command({ query: `DELETE FROM ${db}.schema_migrations WHERE version IN (7, 8, 9, 10, 11)` });
+    await first.storage.client.command({ query: `DELETE FROM ${db}.schema_migrations WHERE version IN (7, 8, 9, 10, 11, 12)` });
     await first.close();
 
     const upgraded = await startTestCollector({ dataDir });
@@ -356,6 +356,24 @@ describe('rollup migrations', () => {
       const sessions = (await upgraded.api<SessionListResponse>(path.replace('metrics/models', 'sessions'))).body.sessions;
       expect(sessions.reduce((n, s) => n + s.llmCalls, 0)).toBe(40);
       await expectValuesMatchSpans(upgraded, range);
+      // trace_hours was rebuilt in small granules with every row it had, and still fills from new spans.
+      const traceHours = async () =>
+        (
+          await select<{ kept: number; expected: number; engine: string }>(
+            upgraded.storage,
+            `SELECT (SELECT count() FROM {db}.trace_hours FINAL) AS kept,
+                    (SELECT count() FROM (SELECT DISTINCT trace_id, toStartOfHour(start_time) FROM {db}.spans)) AS expected,
+                    (SELECT engine_full FROM system.tables WHERE database = {database:String} AND name = 'trace_hours') AS engine`,
+            { database: upgraded.storage.database },
+          )
+        )[0]!;
+      const rebuilt = await traceHours();
+      expect(rebuilt.engine).toContain('index_granularity = 256');
+      expect(rebuilt.kept).toBe(rebuilt.expected);
+      await send(upgraded, upgraded.apiKey, callsAround(base + 86_400_000).slice(0, 8));
+      const fed = await traceHours();
+      expect(fed.kept).toBe(fed.expected);
+      expect(fed.kept).toBeGreaterThan(rebuilt.kept);
       await backfillLlmHours(upgraded.storage);
       expectSameRows((await upgraded.api<ModelMetricsResponse>(path)).body.models, expected, ['model']);
       // The hourly and daily samples hold the durations of the sampled calls already stored.
