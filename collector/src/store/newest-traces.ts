@@ -6,6 +6,8 @@ import type { TraceQuery, TraceRow } from './traces.ts';
 
 const NS_PER_MS = 1_000_000n;
 const HOUR_NS = 3_600_000n * NS_PER_MS;
+/** The most traces one step reads: enough for a sparse match, few enough to stay one quick read. */
+const MAX_BATCH = 2_000;
 
 interface Driver {
   traceId: string;
@@ -69,6 +71,12 @@ export async function listNewestTraces(storage: Storage, query: TraceQuery): Pro
     if (full) {
       // Ties at `walked` may have been cut off: read it again, and take more at once if stuck.
       if (walked + 1n === end) batch *= 4;
+      // When few of the traces read met the other conditions (a user's calls on a model they seldom
+      // use), read as many as the rest likely needs at once: each step costs ~0.1 s at 10M spans
+      // whatever its size, and a rare combination took a dozen of them.
+      const missing = query.limit + 1 - certain;
+      const likely = Math.ceil((missing * fresh.length * 1.5) / Math.max(gained.length, 1));
+      batch = Math.min(MAX_BATCH, Math.max(batch, likely));
       end = walked + 1n;
     } else {
       // Widen by how far short this window came, so a sparse match costs a few steps: one that found
