@@ -34,7 +34,7 @@ export function sessionRoutes(storage: Storage) {
     }
 
     const projectId = c.get('projectId');
-    // A session is read whole, not within a dashboard time range: the session_id skip index finds its spans.
+    // A session is read whole, not within a dashboard time range.
     const allTime: SpanFilter = { projectId, from: new Date(0), to: new Date(Date.now() + 24 * HOUR_MS), sessionId: sessionId.data };
     const [session] = await listSessions(storage, allTime, 1);
     if (!session) return apiError(c, 404, 'not_found', `no session ${JSON.stringify(sessionId.data)} in this project`);

@@ -145,8 +145,9 @@ export async function getTraces(storage: Storage, projectId: string, traceIds: s
          SELECT hour FROM {db}.trace_hours WHERE project_id = {project:String} AND trace_id IN {traces:Array(String)}
        )
      ORDER BY trace_id, start_time, span_id
-     LIMIT {limit:UInt32} BY trace_id`,
+     LIMIT {limit:UInt32}`,
     { project: projectId, traces: [...traces.keys()], limit: TRACE_SPANS_LIMIT },
+    { query_plan_max_limit_for_lazy_materialization: String(TRACE_SPANS_LIMIT) },
   );
   for (const row of withoutRetriedCopies(rows)) traces.get(row.trace_id)?.push(toSpanDetail(row));
   return traces;
