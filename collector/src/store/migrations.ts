@@ -295,6 +295,28 @@ export const migrations: ReadonlyArray<{ version: number; name: string; statemen
       TRACE_HOURS_MV,
     ],
   },
+  {
+    version: 13,
+    name: 'spans ordered by trace within each hour, in granules of at most 4 MiB',
+    // Reading one trace decompressed its large columns (messages, attributes) from the start of each
+    // granule it touched up to its rows: with the spans of an hour ordered by model, a trace's spans
+    // sat in two or three granules of up to 10 MiB. Ordered by trace they sit together, and smaller
+    // granules halve what is decompressed to reach them: one trace at 10M spans 28-39 -> 18-19 ms
+    // p50 (one day copied both ways), at the same bytes per span (spans of a trace share text, so
+    // they also compress better together). The table is rebuilt beside the old one and swapped in;
+    // the materialized views follow the name `spans`, so they feed the new table. Every step is
+    // safe to run again after a crash, and nothing ingests while migrations run.
+    statements: [
+      'DROP TABLE IF EXISTS {db}.spans_next',
+      `CREATE TABLE {db}.spans_next AS {db}.spans ENGINE = MergeTree
+      PARTITION BY toYYYYMM(start_time)
+      ORDER BY (project_id, toStartOfHour(start_time), trace_id)
+      SETTINGS index_granularity = 8192, index_granularity_bytes = 4194304`,
+      'INSERT INTO {db}.spans_next SELECT * FROM {db}.spans',
+      'EXCHANGE TABLES {db}.spans AND {db}.spans_next',
+      'DROP TABLE {db}.spans_next',
+    ],
+  },
 ];
 
 export async function migrate(storage: Storage): Promise<{ applied: number[] }> {
@@ -310,6 +332,8 @@ export async function migrate(storage: Storage): Promise<{ applied: number[] }> 
   const applied: number[] = [];
   for (const migration of migrations) {
     if (appliedBefore.has(migration.version)) continue;
+    // Some rewrite every stored span (minutes for millions): say why an upgraded collector is slow to start.
+    if (appliedBefore.size > 0) console.log(`parallax collector: upgrading storage, migration ${migration.version}: ${migration.name}`);
     for (const statement of migration.statements) {
       await client.command({ query: statement.replaceAll('{db}', db) });
     }

@@ -149,6 +149,25 @@ async function expectValuesMatchSpans(collector: TestCollector, range: { from: n
   }
 }
 
+/** Every stored span, column by column, in one figure: equal before and after a rebuild of the table. */
+async function spansFingerprint(collector: TestCollector) {
+  const [row] = await select<{ spans: number; hash: string }>(
+    collector.storage,
+    `SELECT count() AS spans, toString(sum(cityHash64(*))) AS hash FROM {db}.spans`,
+    {},
+  );
+  return row;
+}
+
+async function spansSortingKey(collector: TestCollector) {
+  const [row] = await select<{ key: string; settings: string }>(
+    collector.storage,
+    `SELECT sorting_key AS key, engine_full AS settings FROM system.tables WHERE database = {database:String} AND name = 'spans'`,
+    { database: collector.storage.database },
+  );
+  return row;
+}
+
 function expectSameRows(actual: object[], expected: Record<string, unknown>[], keys: string[]): void {
   const keyOf = (row: Record<string, unknown>) => keys.map((k) => String(row[k])).join('|');
   const sort = (rows: Record<string, unknown>[]) => [...rows].sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
@@ -345,7 +364,8 @@ describe('rollup migrations', () => {
       await first.storage.client.command({ query: `DROP VIEW ${db}.${table}_mv` });
       await first.storage.client.command({ query: `DROP TABLE ${db}.${table}` });
     }
-    await first.storage.client.command({ query: `DELETE FROM ${db}.schema_migrations WHERE version IN (7, 8, 9, 10, 11, 12)` });
+    await first.storage.client.command({ query: `DELETE FROM ${db}.schema_migrations WHERE version IN (7, 8, 9, 10, 11, 12, 13)` });
+    const spansBefore = await spansFingerprint(first);
     await first.close();
 
     const upgraded = await startTestCollector({ dataDir });
@@ -370,10 +390,20 @@ describe('rollup migrations', () => {
       const rebuilt = await traceHours();
       expect(rebuilt.engine).toContain('index_granularity = 256');
       expect(rebuilt.kept).toBe(rebuilt.expected);
+      // spans was rebuilt ordered by trace within the hour, with every row and value it had.
+      expect(await spansFingerprint(upgraded)).toEqual(spansBefore);
+      expect(await spansSortingKey(upgraded)).toEqual({ key: 'project_id, toStartOfHour(start_time), trace_id', settings: expect.stringContaining('index_granularity_bytes = 4194304') });
       await send(upgraded, upgraded.apiKey, callsAround(base + 86_400_000).slice(0, 8));
       const fed = await traceHours();
       expect(fed.kept).toBe(fed.expected);
       expect(fed.kept).toBeGreaterThan(rebuilt.kept);
+      // The rollups' views feed from the rebuilt table: spans sent after the upgrade are counted.
+      const later = { from: range.from, to: base + 86_400_000 + 3 * HOUR };
+      await expectValuesMatchSpans(upgraded, later);
+      const laterPath = `/api/v1/metrics/models?from=${new Date(later.from).toISOString()}&to=${new Date(later.to).toISOString()}`;
+      const laterModels = (await upgraded.api<ModelMetricsResponse>(laterPath)).body.models;
+      expect(laterModels.reduce((n, m) => n + m.calls, 0)).toBe(48);
+      expectSameRows(laterModels, await fromSpans(upgraded, `model, ${METRICS_FROM_SPANS}`, '', 'model', later), ['model']);
       await backfillLlmHours(upgraded.storage);
       expectSameRows((await upgraded.api<ModelMetricsResponse>(path)).body.models, expected, ['model']);
       // The hourly and daily samples hold the durations of the sampled calls already stored.
