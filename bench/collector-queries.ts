@@ -82,7 +82,7 @@ type Goal = 'overview' | 'search' | 'trace' | 'page';
 // overview's 250 ms.
 const GOALS_MS: Record<Goal, number> = { overview: 250, search: 250, trace: 50, page: 250 };
 /** Tables the collector keeps beside spans, counted in the bytes per span. */
-const DERIVED_TABLES = ['trace_hours', 'llm_hours', 'llm_hours_sample', 'llm_days_sample', 'session_hours', 'dimension_hours'];
+const DERIVED_TABLES = ['trace_hours', 'llm_hours', 'llm_hours_sample', 'llm_days_sample', 'session_hours', 'session_traces', 'dimension_hours'];
 interface QuerySpec {
   name: string;
   goal: Goal;

@@ -5,18 +5,14 @@ import type { ChatMessage, SessionResponse, SessionTrace, SessionTurn, SpanDetai
 import { apiError } from './errors.ts';
 import { describeIssue } from './params.ts';
 import type { Storage } from '../store/clickhouse.ts';
-import type { SpanFilter } from '../store/filters.ts';
-import { modelMetrics } from '../store/metrics.ts';
-import { listSessions } from '../store/sessions.ts';
-import { getTraces, listTraces, type TraceCursor } from '../store/traces.ts';
+import { sessionModels, sessionTotals, sessionTracePage, type SessionTraceCursor } from '../store/session-traces.ts';
+import { getTraces, summariseTraces } from '../store/traces.ts';
 
 const sessionIdParam = z.string().min(1, 'session id is empty').max(500, 'session id is longer than 500 characters');
 const sessionPageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(50),
   cursor: z.string().max(300).optional(),
 });
-
-const HOUR_MS = 3_600_000;
 
 /** One session as a conversation: its totals over all time, and its traces oldest first with their LLM calls. */
 export function sessionRoutes(storage: Storage) {
@@ -27,34 +23,26 @@ export function sessionRoutes(storage: Storage) {
     if (!sessionId.success) return apiError(c, 400, 'invalid_query', describeIssue(sessionId.error));
     const page = sessionPageQuery.safeParse(c.req.query());
     if (!page.success) return apiError(c, 400, 'invalid_query', describeIssue(page.error));
-    let cursor: TraceCursor | undefined;
+    let cursor: SessionTraceCursor | undefined;
     if (page.data.cursor) {
       cursor = decodeCursor(page.data.cursor) ?? undefined;
       if (!cursor) return apiError(c, 400, 'invalid_query', 'invalid "cursor": pass back the nextCursor of a previous page of this session');
     }
 
     const projectId = c.get('projectId');
-    // A session is read whole, not within a dashboard time range.
-    const allTime: SpanFilter = { projectId, from: new Date(0), to: new Date(Date.now() + 24 * HOUR_MS), sessionId: sessionId.data };
-    const [session] = await listSessions(storage, allTime, 1);
+    // A session is read whole, not within a dashboard time range, from the session_traces rollup.
+    const session = await sessionTotals(storage, projectId, sessionId.data);
     if (!session) return apiError(c, 404, 'not_found', `no session ${JSON.stringify(sessionId.data)} in this project`);
-
-    // Traces are chosen by their session spans, but summed over all their spans: an hour either side
-    // takes in a root span that began before the app set the session id, or ended after it.
-    const around: SpanFilter = { ...allTime, from: new Date(Date.parse(session.firstSeen) - HOUR_MS), to: new Date(Date.parse(session.lastSeen) + HOUR_MS) };
     const [models, list] = await Promise.all([
-      modelMetrics(storage, allTime),
-      listTraces(storage, { ...around, sort: 'time', order: 'asc', limit: page.data.limit, cursor }),
+      sessionModels(storage, projectId, sessionId.data),
+      sessionTracePage(storage, projectId, sessionId.data, page.data.limit, cursor),
     ]);
-    const spans = await getTraces(storage, projectId, list.traces.map((trace) => trace.traceId));
-    const traces: SessionTrace[] = list.traces.map((trace) => ({ ...trace, turns: turnsOf(spans.get(trace.traceId) ?? []) }));
+    // Traces are chosen by their session spans, but summed over all their spans: a root span that
+    // began before the app set the session id still counts.
+    const [summaries, spans] = await Promise.all([summariseTraces(storage, projectId, list.traceIds), getTraces(storage, projectId, list.traceIds)]);
+    const traces: SessionTrace[] = summaries.map((trace) => ({ ...trace, turns: turnsOf(spans.get(trace.traceId) ?? []) }));
 
-    const body: SessionResponse = {
-      session,
-      models: models.map((m) => ({ model: m.model, provider: m.provider, calls: m.calls, cost: m.cost })),
-      traces,
-      nextCursor: list.next ? encodeCursor(list.next) : null,
-    };
+    const body: SessionResponse = { session, models, traces, nextCursor: list.next ? encodeCursor(list.next) : null };
     return c.json(body);
   });
 
@@ -101,17 +89,17 @@ function compareNanos(a: string, b: string): number {
 }
 
 /** Opaque to clients; always a position in the oldest-first order of one session's traces. */
-function encodeCursor(cursor: TraceCursor): string {
-  return Buffer.from(JSON.stringify([cursor.value, cursor.traceId])).toString('base64url');
+function encodeCursor(cursor: SessionTraceCursor): string {
+  return Buffer.from(JSON.stringify([cursor.start, cursor.traceId])).toString('base64url');
 }
 
-function decodeCursor(text: string): TraceCursor | null {
+function decodeCursor(text: string): SessionTraceCursor | null {
   try {
     const value: unknown = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
     if (!Array.isArray(value) || value.length !== 2) return null;
     const [time, traceId] = value as unknown[];
     if (typeof time === 'string' && /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{9}$/.test(time) && typeof traceId === 'string' && /^[0-9a-f]{32}$/.test(traceId)) {
-      return { value: time, traceId };
+      return { start: time, traceId };
     }
   } catch {
     // fall through: not a cursor we issued

@@ -3,6 +3,7 @@ import { quoteIdentifier } from './clickhouse.ts';
 import { backfillDimensionHours, DIMENSION_HOURS_DDL } from './dimension-hours.ts';
 import { backfillLlmDaysSample, backfillLlmHours, backfillLlmHoursSample, LLM_DAYS_SAMPLE_DDL, LLM_HOURS_DDL, LLM_HOURS_SAMPLE_DDL } from './llm-hours.ts';
 import { backfillSessionHours, SESSION_HOURS_DDL } from './session-hours.ts';
+import { backfillSessionTraces, SESSION_TRACES_DDL } from './session-traces.ts';
 
 /**
  * Versioned schema changes, applied in order at start. Each is idempotent DDL so a crash
@@ -316,6 +317,12 @@ export const migrations: ReadonlyArray<{ version: number; name: string; statemen
       'EXCHANGE TABLES {db}.spans AND {db}.spans_next',
       'DROP TABLE {db}.spans_next',
     ],
+  },
+  {
+    version: 14,
+    name: 'session traces: per-session trace rollup for the session page',
+    statements: SESSION_TRACES_DDL,
+    backfill: backfillSessionTraces,
   },
 ];
 

@@ -110,7 +110,7 @@ async function newestDrivers(storage: Storage, params: Record<string, unknown>, 
 }
 
 /** The list rows of these traces, over all their spans in the range, that meet the query. */
-async function summarise(storage: Storage, params: Record<string, unknown>, traceIds: string[], having: string[]): Promise<NewestRow[]> {
+export async function summarise(storage: Storage, params: Record<string, unknown>, traceIds: string[], having: string[]): Promise<NewestRow[]> {
   // trace_hours names the hours each trace has spans in: only those are read, through the primary key.
   return select<NewestRow>(
     storage,

@@ -15,6 +15,7 @@ const DERIVED_TABLES: [table: string, period: string][] = [
   ['llm_hours_sample', 'hour'],
   ['llm_days_sample', 'day'],
   ['session_hours', 'hour'],
+  ['session_traces', 'hour'],
   ['dimension_hours', 'hour'],
 ];
 

@@ -18,6 +18,15 @@ const COST_ROLLUPS = [
       ['last_end', 'max(end_time)'],
     ],
   },
+  {
+    table: 'session_traces',
+    keys: ['session_id', 'trace_id', 'model', 'provider'],
+    spans: "session_id != ''",
+    repeat: [
+      ['first_start', 'min(start_time)'],
+      ['last_end', 'max(end_time)'],
+    ],
+  },
 ];
 
 /**

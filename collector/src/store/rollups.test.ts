@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BreakdownResponse, DimensionValuesResponse, ModelMetricsResponse, SessionListResponse, TimeseriesResponse } from '../api/contract.ts';
+import type { BreakdownResponse, DimensionValuesResponse, ModelMetricsResponse, SessionListResponse, SessionResponse, TimeseriesResponse } from '../api/contract.ts';
 import { chatAttributes, exportThroughOtlp, startTestCollector, type TestCollector } from '../test-support.ts';
 import { quoteIdentifier } from './clickhouse.ts';
 import { clickhouseParamTime } from './filters.ts';
@@ -123,6 +123,64 @@ async function fromSpans(
   return result.json<Record<string, unknown>>();
 }
 
+/** A session's totals as the API gives them, straight from its spans. */
+const SESSIONS_FROM_SPANS = `session_id AS sessionId, anyIf(user_id, user_id != '') AS userId,
+  uniqExact(trace_id) AS traces, countIf(operation != '') AS llmCalls, countIf(status_code = 'ERROR') AS errors,
+  sum(input_tokens) AS inputTokens, sum(output_tokens) AS outputTokens, if(countIf(cost_total IS NOT NULL) = 0, NULL, sum(cost_total)) AS cost,
+  ${isoMillis('min(start_time)')} AS firstSeen, ${isoMillis('max(end_time)')} AS lastSeen`;
+
+function isoMillis(time: string): string {
+  return `formatDateTime(${time}, '%Y-%m-%dT%H:%i:%S.', 'UTC') || leftPad(toString(toMillisecond(${time})), 3, '0') || 'Z'`;
+}
+
+/**
+ * Every session's page over all time, paged ten traces at a time, against the spans: its totals,
+ * its calls and cost per model, its traces in order of their first span in the session, and each
+ * trace summed over all its spans (a root span without the session id too).
+ */
+async function expectSessionPagesMatchSpans(collector: TestCollector): Promise<void> {
+  const inProject = "project_id = 'default'";
+  const sessions = await select<{ sessionId: string }>(collector.storage, `SELECT DISTINCT session_id AS sessionId FROM {db}.spans WHERE ${inProject} AND session_id != ''`, {});
+  expect(sessions.length).toBeGreaterThan(2);
+  for (const { sessionId } of sessions) {
+    const inSession = `${inProject} AND session_id = {session:String}`;
+    const totals = await select<Record<string, unknown>>(collector.storage, `SELECT ${SESSIONS_FROM_SPANS} FROM {db}.spans WHERE ${inSession} GROUP BY session_id`, { session: sessionId });
+    const models = await select<Record<string, unknown>>(
+      collector.storage,
+      `SELECT model, any(provider) AS provider, count() AS calls, if(countIf(cost_total IS NOT NULL) = 0, NULL, sum(cost_total)) AS cost
+       FROM {db}.spans WHERE ${inSession} AND operation != '' GROUP BY model ORDER BY coalesce(cost, 0) DESC, calls DESC, model`,
+      { session: sessionId },
+    );
+    const traces = await select<Record<string, unknown>>(
+      collector.storage,
+      `SELECT trace_id AS traceId, count() AS spanCount, countIf(operation != '') AS llmCalls, countIf(status_code = 'ERROR') AS errorCount,
+              arraySort(groupUniqArrayIf(model, model != '')) AS models, sum(input_tokens) AS inputTokens, sum(output_tokens) AS outputTokens,
+              if(countIf(cost_total IS NOT NULL) = 0, NULL, sum(cost_total)) AS cost, ${isoMillis('min(start_time)')} AS startTime,
+              (toUnixTimestamp64Nano(max(end_time)) - toUnixTimestamp64Nano(min(start_time))) / 1e6 AS durationMs,
+              minIf(start_time, session_id = {session:String}) AS firstInSession
+       FROM {db}.spans
+       WHERE ${inProject} AND trace_id IN (SELECT trace_id FROM {db}.spans WHERE ${inSession})
+       GROUP BY trace_id ORDER BY firstInSession, traceId`,
+      { session: sessionId },
+    );
+    const listed: SessionResponse['traces'] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { status: number; body: SessionResponse } = await collector.api<SessionResponse>(
+        `/api/v1/sessions/${encodeURIComponent(sessionId)}?limit=10${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      expect(page.status, JSON.stringify(page.body)).toBe(200);
+      expectSameRows([page.body.session], totals, ['sessionId']);
+      expect(page.body.models.map((m) => m.model)).toEqual(models.map((m) => m.model));
+      expectSameRows(page.body.models, models, ['model']);
+      listed.push(...page.body.traces);
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(listed.map((t) => t.traceId)).toEqual(traces.map((t) => t.traceId));
+    expectSameRows(listed, traces.map(({ firstInSession: _, ...t }) => t), ['traceId']);
+  }
+}
+
 /** What /metrics/values should list for a dimension: every non-empty value on spans in the range. */
 async function valuesFromSpans(collector: TestCollector, values: string, range: { from: number; to: number }, project = 'default') {
   return select<Record<string, unknown>>(
@@ -225,16 +283,11 @@ describe('llm_hours and session_hours rollups', () => {
       expectSameRows(breakdown.body.rows, await fromSpans(collector, `${column} AS key, ${METRICS_FROM_SPANS}`, '', 'key', range), ['key']);
     }
 
-    const sessionsFromSpans = `session_id AS sessionId, anyIf(user_id, user_id != '') AS userId,
-      uniqExact(trace_id) AS traces, countIf(operation != '') AS llmCalls, countIf(status_code = 'ERROR') AS errors,
-      sum(input_tokens) AS inputTokens, sum(output_tokens) AS outputTokens, if(countIf(cost_total IS NOT NULL) = 0, NULL, sum(cost_total)) AS cost,
-      formatDateTime(min(start_time), '%Y-%m-%dT%H:%i:%S.', 'UTC') || leftPad(toString(toMillisecond(min(start_time))), 3, '0') || 'Z' AS firstSeen,
-      formatDateTime(max(end_time), '%Y-%m-%dT%H:%i:%S.', 'UTC') || leftPad(toString(toMillisecond(max(end_time))), 3, '0') || 'Z' AS lastSeen`;
     for (const user of ['', 'user-1']) {
       const sessions = await collector.api<SessionListResponse>(`/api/v1/sessions?${query()}&limit=500${user ? `&user=${user}` : ''}`);
       expect(sessions.status, JSON.stringify(sessions.body)).toBe(200);
       // Each session has a single user here, so anyIf(user) is determined.
-      const expected = await fromSpans(collector, sessionsFromSpans, `AND session_id != ''${user ? ` AND user_id = '${user}'` : ''}`, 'sessionId', range, {}, true);
+      const expected = await fromSpans(collector, SESSIONS_FROM_SPANS, `AND session_id != ''${user ? ` AND user_id = '${user}'` : ''}`, 'sessionId', range, {}, true);
       expect(expected.length).toBeGreaterThan(1);
       expectSameRows(sessions.body.sessions, expected, ['sessionId']);
       // A short page holds the sessions active last, with their totals over the whole range.
@@ -245,6 +298,7 @@ describe('llm_hours and session_hours rollups', () => {
     }
 
     await expectValuesMatchSpans(collector, range);
+    await expectSessionPagesMatchSpans(collector);
 
     for (const bucket of [3600, 7200]) {
       const series = await collector.api<TimeseriesResponse>(`/api/v1/metrics/timeseries?${query()}&bucket=${bucket}&groupBy=environment`);
@@ -360,11 +414,11 @@ describe('rollup migrations', () => {
     await send(first, first.apiKey, callsAround(base));
     // Take the directory back to the schema before the rollup existed.
     const db = quoteIdentifier(first.storage.database);
-    for (const table of ['llm_hours', 'llm_hours_sample', 'llm_days_sample', 'session_hours', 'dimension_hours']) {
+    for (const table of ['llm_hours', 'llm_hours_sample', 'llm_days_sample', 'session_hours', 'session_traces', 'dimension_hours']) {
       await first.storage.client.command({ query: `DROP VIEW ${db}.${table}_mv` });
       await first.storage.client.command({ query: `DROP TABLE ${db}.${table}` });
     }
-    await first.storage.client.command({ query: `DELETE FROM ${db}.schema_migrations WHERE version IN (7, 8, 9, 10, 11, 12, 13)` });
+    await first.storage.client.command({ query: `DELETE FROM ${db}.schema_migrations WHERE version IN (7, 8, 9, 10, 11, 12, 13, 14)` });
     const spansBefore = await spansFingerprint(first);
     await first.close();
 
@@ -404,6 +458,7 @@ describe('rollup migrations', () => {
       const laterModels = (await upgraded.api<ModelMetricsResponse>(laterPath)).body.models;
       expect(laterModels.reduce((n, m) => n + m.calls, 0)).toBe(48);
       expectSameRows(laterModels, await fromSpans(upgraded, `model, ${METRICS_FROM_SPANS}`, '', 'model', later), ['model']);
+      await expectSessionPagesMatchSpans(upgraded);
       await backfillLlmHours(upgraded.storage);
       expectSameRows((await upgraded.api<ModelMetricsResponse>(path)).body.models, expected, ['model']);
       // The hourly and daily samples hold the durations of the sampled calls already stored.

@@ -2,7 +2,7 @@ import type { ChatMessage, MessagePart, SpanDetail, TraceSummary } from '../api/
 import type { SpanRow } from '../ingest/normalize.ts';
 import type { Storage } from './clickhouse.ts';
 import { clickhouseParamTime, type SpanFilter } from './filters.ts';
-import { listNewestTraces } from './newest-traces.ts';
+import { listNewestTraces, summarise } from './newest-traces.ts';
 import { select } from './queries.ts';
 import { toIso } from './projects.ts';
 import { spanConditions, totalsConditions, TRACE_SUMMARY } from './trace-conditions.ts';
@@ -56,6 +56,22 @@ export async function listTraces(storage: Storage, query: TraceQuery): Promise<{
   const last = page[page.length - 1];
   const next = rows.length > query.limit && last ? { value: last.sortValue, traceId: last.traceId } : null;
   return { traces: page.map(({ sortValue: _, ...row }) => ({ ...row, startTime: isoMillis(row.startTime) })), next };
+}
+
+/** Later than any span: the end of the range when a trace is read whole. */
+const END_OF_TIME = new Date('2200-01-01T00:00:00Z');
+
+/** The list rows of these traces over all their spans, in the order given; ids with no spans are left out. */
+export async function summariseTraces(storage: Storage, projectId: string, traceIds: string[]): Promise<TraceSummary[]> {
+  if (!traceIds.length) return [];
+  const params = { project: projectId, from: clickhouseParamTime(new Date(0)), to: clickhouseParamTime(END_OF_TIME) };
+  const rows = new Map((await summarise(storage, params, traceIds, [])).map((row) => [row.traceId, row]));
+  return traceIds.flatMap((id) => {
+    const row = rows.get(id);
+    if (!row) return [];
+    const { sortValue: _, startNs: __, ...summary } = row;
+    return [{ ...summary, startTime: isoMillis(summary.startTime) }];
+  });
 }
 
 /** The first `limit + 1` traces in the query's order, aggregating every trace in the range. */
