@@ -33,6 +33,8 @@ interface Call {
   durationMs: number;
   error?: boolean;
   ttftSeconds?: number;
+  /** One of seven sessions (by `at`) unless named. */
+  session?: string;
 }
 
 /** An agent trace per call: a root span and one LLM call under it, in a session of some user. */
@@ -40,7 +42,7 @@ function emitCalls(tracer: Tracer, calls: Call[]): void {
   for (const call of calls) {
     const { model, provider } = MODELS[call.model]!;
     const session = (call.model * 4 + (call.at % 4)) % 7;
-    const who = { 'session.id': `session-${session}`, 'user.id': `user-${session % 3}` };
+    const who = { 'session.id': call.session ?? `session-${session}`, 'user.id': `user-${session % 3}` };
     // Half the roots carry the session too (an app that sets it early); the others only the call.
     const root = tracer.startSpan('handle request', { kind: SpanKind.SERVER, startTime: call.at, attributes: call.at % 2 ? who : {} });
     const llm = tracer.startSpan(
@@ -245,6 +247,8 @@ describe('llm_hours and session_hours rollups', () => {
   let otherKey: string;
   let base: number;
   let range: { from: number; to: number };
+  /** Two days: the calls around `base` and their copies 18 and 9 hours before and 6 and 15 after. */
+  let wide: { from: number; to: number };
   const query = () => `from=${new Date(range.from).toISOString()}&to=${new Date(range.to).toISOString()}`;
 
   beforeAll(async () => {
@@ -253,6 +257,7 @@ describe('llm_hours and session_hours rollups', () => {
     base = Math.floor((Date.now() - 2 * 86_400_000) / 86_400_000) * 86_400_000;
     // Whole hours base-2h … base+2h, partial hours at both ends.
     range = { from: base - 2 * HOUR - 35 * 60_000, to: base + 2 * HOUR + 40 * 60_000 };
+    wide = { from: base - 20 * HOUR - 7 * 60_000, to: base + 20 * HOUR + 11 * 60_000 };
     await send(collector, collector.apiKey, callsAround(base));
     // More calls through the two days around `base`, so the one-in-16 sample is not empty.
     await send(collector, collector.apiKey, callsAround(base).flatMap((c, i) => [-18, -9, 6, 15].map((h) => ({ ...c, at: c.at + h * HOUR + i }))));
@@ -283,19 +288,9 @@ describe('llm_hours and session_hours rollups', () => {
       expectSameRows(breakdown.body.rows, await fromSpans(collector, `${column} AS key, ${METRICS_FROM_SPANS}`, '', 'key', range), ['key']);
     }
 
-    for (const user of ['', 'user-1']) {
-      const sessions = await collector.api<SessionListResponse>(`/api/v1/sessions?${query()}&limit=500${user ? `&user=${user}` : ''}`);
-      expect(sessions.status, JSON.stringify(sessions.body)).toBe(200);
-      // Each session has a single user here, so anyIf(user) is determined.
-      const expected = await fromSpans(collector, SESSIONS_FROM_SPANS, `AND session_id != ''${user ? ` AND user_id = '${user}'` : ''}`, 'sessionId', range, {}, true);
-      expect(expected.length).toBeGreaterThan(1);
-      expectSameRows(sessions.body.sessions, expected, ['sessionId']);
-      // A short page holds the sessions active last, with their totals over the whole range.
-      const newest = await collector.api<SessionListResponse>(`/api/v1/sessions?${query()}&limit=3${user ? `&user=${user}` : ''}`);
-      const byLastSeen = [...expected].sort((a, b) => String(b.lastSeen).localeCompare(String(a.lastSeen)) || String(a.sessionId).localeCompare(String(b.sessionId)));
-      expect(newest.body.sessions.map((s) => s.sessionId)).toEqual(byLastSeen.slice(0, 3).map((s) => s.sessionId));
-      expectSameRows(newest.body.sessions, byLastSeen.slice(0, 3), ['sessionId']);
-    }
+    await expectSessionListMatchesSpans(range);
+    // Over more than a day the newest sessions are looked for in the last day's rows first.
+    await expectSessionListMatchesSpans(wide);
 
     await expectValuesMatchSpans(collector, range);
     await expectSessionPagesMatchSpans(collector);
@@ -315,6 +310,23 @@ describe('llm_hours and session_hours rollups', () => {
         { bucket },
       );
       expectSameRows(series.body.points, expected, ['time', 'key']);
+    }
+  }
+
+  async function expectSessionListMatchesSpans(span: { from: number; to: number }): Promise<void> {
+    const window = `from=${new Date(span.from).toISOString()}&to=${new Date(span.to).toISOString()}`;
+    for (const user of ['', 'user-1']) {
+      const sessions = await collector.api<SessionListResponse>(`/api/v1/sessions?${window}&limit=500${user ? `&user=${user}` : ''}`);
+      expect(sessions.status, JSON.stringify(sessions.body)).toBe(200);
+      // Each session has a single user here, so anyIf(user) is determined.
+      const expected = await fromSpans(collector, SESSIONS_FROM_SPANS, `AND session_id != ''${user ? ` AND user_id = '${user}'` : ''}`, 'sessionId', span, {}, true);
+      expect(expected.length).toBeGreaterThan(1);
+      expectSameRows(sessions.body.sessions, expected, ['sessionId']);
+      // A short page holds the sessions active last, with their totals over the whole range.
+      const newest = await collector.api<SessionListResponse>(`/api/v1/sessions?${window}&limit=3${user ? `&user=${user}` : ''}`);
+      const byLastSeen = [...expected].sort((a, b) => String(b.lastSeen).localeCompare(String(a.lastSeen)) || String(a.sessionId).localeCompare(String(b.sessionId)));
+      expect(newest.body.sessions.map((s) => s.sessionId)).toEqual(byLastSeen.slice(0, 3).map((s) => s.sessionId));
+      expectSameRows(newest.body.sessions, byLastSeen.slice(0, 3), ['sessionId']);
     }
   }
 
@@ -370,6 +382,16 @@ describe('llm_hours and session_hours rollups', () => {
     await send(collector, collector.apiKey, [{ at: base - HOUR + 5 * 60_000, model: 1, durationMs: 4321, ttftSeconds: 0.3 }]);
     const after = (await collector.api<ModelMetricsResponse>(`/api/v1/metrics/models?${query()}&model=claude-haiku-4-5`)).body.models[0]!;
     expect(after.calls).toBe(before.calls + 1);
+    await expectRollupMatchesSpans();
+  });
+
+  it('lists first a session whose long call, begun before the last day, ended after every later one', async () => {
+    // The last whole hour of `wide` is base+20h; its last day starts at base-4h. Every session active
+    // since then ended by base+19h.
+    await send(collector, collector.apiKey, [{ at: base - 6 * HOUR, model: 2, durationMs: 25 * HOUR + 30 * 60_000, session: 'overnight-batch' }]);
+    const window = `from=${new Date(wide.from).toISOString()}&to=${new Date(wide.to).toISOString()}`;
+    const newest = await collector.api<SessionListResponse>(`/api/v1/sessions?${window}&limit=3`);
+    expect(newest.body.sessions[0]?.sessionId).toBe('overnight-batch');
     await expectRollupMatchesSpans();
   });
 

@@ -80,10 +80,11 @@ export function sessionRollupServes(filter: SpanFilter): boolean {
 }
 
 /**
- * Rows of (session, user, partial aggregates) covering the session spans of `filter`: rollup rows
- * for the whole hours, spans grouped by hour for the partial hours at the ends.
+ * Rows of (session, user, partial aggregates) covering the session spans of `filter` (of these
+ * sessions only, when given): rollup rows for the whole hours, spans grouped by hour for the partial
+ * hours at the ends.
  */
-export function sessionSource(filter: SpanFilter, hours: { start: Date; end: Date }): { sql: string; params: Record<string, unknown> } {
+export function sessionSource(filter: SpanFilter, hours: { start: Date; end: Date }, sessionIds?: string[]): { sql: string; params: Record<string, unknown> } {
   const params: Record<string, unknown> = {
     project: filter.projectId,
     from: clickhouseParamTime(filter.from),
@@ -99,6 +100,10 @@ export function sessionSource(filter: SpanFilter, hours: { start: Date; end: Dat
   if (filter.sessionId) {
     user += ' AND session_id = {sessionId:String}';
     params.sessionId = filter.sessionId;
+  }
+  if (sessionIds) {
+    user += ' AND session_id IN {sessionIds:Array(String)}';
+    params.sessionIds = sessionIds;
   }
   const sql = `
     SELECT session_id, user_id, first_start, last_end, traces, llm_calls, errors AS error_count, input_tokens, output_tokens, priced_calls, cost AS cost_sum
