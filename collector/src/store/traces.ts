@@ -121,27 +121,23 @@ interface SpanRowOut extends Omit<SpanRow, 'project_id' | 'status_code'> {
   end_ns: string;
 }
 
-/** More spans than any trace holds: a LIMIT, so the message columns are read only for the rows returned. */
-const TRACE_SPANS_LIMIT = 1_000_000;
+/**
+ * The hours these traces have spans in, from trace_hours. Reading spans for those hours and ids
+ * goes straight to the traces' rows through the primary key (hour, then trace id). Asked first
+ * and passed as a parameter: as an IN subquery the same read was 30-38/43-74 ms p50/p95 for one
+ * trace at 10M spans, in two steps 23-27/32-37.
+ */
+export async function hoursOfTraces(storage: Storage, projectId: string, traceIds: string[]): Promise<string[]> {
+  const rows = await select<{ hour: string }>(
+    storage,
+    `SELECT DISTINCT toString(hour) AS hour FROM {db}.trace_hours WHERE project_id = {project:String} AND trace_id IN {traces:Array(String)}`,
+    { project: projectId, traces: traceIds },
+  );
+  return rows.map((r) => r.hour);
+}
 
 export async function getTrace(storage: Storage, projectId: string, traceId: string): Promise<SpanDetail[]> {
-  // With ORDER BY … LIMIT, ClickHouse finds the trace's rows from the light columns first and then
-  // reads the large ones (messages, attributes) for those rows alone ("lazy materialization"),
-  // instead of decompressing them for every row of the granules the trace shares.
-  const rows = await select<SpanRowOut>(
-    storage,
-    `SELECT *, toString(toUnixTimestamp64Nano(start_time)) AS start_ns, toString(toUnixTimestamp64Nano(end_time)) AS end_ns
-     FROM {db}.spans
-     WHERE project_id = {project:String} AND trace_id = {trace:String}
-       AND toStartOfHour(start_time) IN (
-         SELECT hour FROM {db}.trace_hours WHERE project_id = {project:String} AND trace_id = {trace:String}
-       )
-     ORDER BY start_time, span_id
-     LIMIT {limit:UInt32}`,
-    { project: projectId, trace: traceId, limit: TRACE_SPANS_LIMIT },
-    { query_plan_max_limit_for_lazy_materialization: String(TRACE_SPANS_LIMIT) },
-  );
-  return withoutRetriedCopies(rows).map(toSpanDetail);
+  return (await getTraces(storage, projectId, [traceId])).get(traceId)!;
 }
 
 /**
@@ -151,19 +147,15 @@ export async function getTrace(storage: Storage, projectId: string, traceId: str
  */
 export async function getTraces(storage: Storage, projectId: string, traceIds: string[]): Promise<Map<string, SpanDetail[]>> {
   const traces = new Map(traceIds.map((id): [string, SpanDetail[]] => [id, []]));
-  if (!traceIds.length) return traces;
+  const hours = traceIds.length ? await hoursOfTraces(storage, projectId, traceIds) : [];
+  if (!hours.length) return traces;
   const rows = await select<SpanRowOut>(
     storage,
     `SELECT *, toString(toUnixTimestamp64Nano(start_time)) AS start_ns, toString(toUnixTimestamp64Nano(end_time)) AS end_ns
      FROM {db}.spans
-     WHERE project_id = {project:String} AND trace_id IN {traces:Array(String)}
-       AND toStartOfHour(start_time) IN (
-         SELECT hour FROM {db}.trace_hours WHERE project_id = {project:String} AND trace_id IN {traces:Array(String)}
-       )
-     ORDER BY trace_id, start_time, span_id
-     LIMIT {limit:UInt32}`,
-    { project: projectId, traces: [...traces.keys()], limit: TRACE_SPANS_LIMIT },
-    { query_plan_max_limit_for_lazy_materialization: String(TRACE_SPANS_LIMIT) },
+     WHERE project_id = {project:String} AND toStartOfHour(start_time) IN {hours:Array(DateTime('UTC'))} AND trace_id IN {traces:Array(String)}
+     ORDER BY trace_id, start_time, span_id`,
+    { project: projectId, hours, traces: [...traces.keys()] },
   );
   for (const row of withoutRetriedCopies(rows)) traces.get(row.trace_id)?.push(toSpanDetail(row));
   return traces;
