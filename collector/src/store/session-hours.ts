@@ -11,18 +11,21 @@ import { clickhouseParamTime, type SpanFilter } from './filters.ts';
 
 const KEY = 'project_id, hour, session_id, user_id';
 
-/** The rollup's columns computed from a group of spans; aliases match the rollup's columns. */
-const SESSION_AGGREGATES = `
+/** A group of a session's spans summed, as both session rollups keep it; aliases match their columns. */
+export const SESSION_TOTALS = `
   min(start_time) AS first_start,
   max(end_time) AS last_end,
-  uniqExactState(trace_id) AS traces,
   countIf(operation != '') AS llm_calls,
   countIf(status_code = 'ERROR') AS errors,
   sum(input_tokens) AS input_tokens,
   sum(output_tokens) AS output_tokens,
   toInt64(countIf(cost_total IS NOT NULL)) AS priced_calls,
   sum(ifNull(cost_total, 0)) AS cost`;
-const COLUMNS = `${KEY}, first_start, last_end, traces, llm_calls, errors, input_tokens, output_tokens, priced_calls, cost`;
+/** The same names in the same order, as columns. */
+export const SESSION_TOTAL_COLUMNS = 'first_start, last_end, llm_calls, errors, input_tokens, output_tokens, priced_calls, cost';
+/** This rollup's columns computed from a group of spans, in the order of COLUMNS after the key. */
+const SESSION_AGGREGATES = `${SESSION_TOTALS}, uniqExactState(trace_id) AS traces`;
+const COLUMNS = `${KEY}, ${SESSION_TOTAL_COLUMNS}, traces`;
 
 export const SESSION_HOURS_DDL = [
   `CREATE TABLE IF NOT EXISTS {db}.session_hours (
@@ -106,7 +109,7 @@ export function sessionSource(filter: SpanFilter, hours: { start: Date; end: Dat
     params.sessionIds = sessionIds;
   }
   const sql = `
-    SELECT session_id, user_id, first_start, last_end, traces, llm_calls, errors AS error_count, input_tokens, output_tokens, priced_calls, cost AS cost_sum
+    SELECT session_id, user_id, first_start, last_end, llm_calls, errors AS error_count, input_tokens, output_tokens, priced_calls, cost AS cost_sum, traces
     FROM {db}.session_hours
     WHERE project_id = {project:String} AND hour >= {hoursStart:DateTime64(3, 'UTC')} AND hour < {hoursEnd:DateTime64(3, 'UTC')}${user}
     UNION ALL

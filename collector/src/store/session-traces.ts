@@ -3,6 +3,7 @@ import type { Storage } from './clickhouse.ts';
 import { quoteIdentifier } from './clickhouse.ts';
 import { toIso } from './projects.ts';
 import { select } from './queries.ts';
+import { SESSION_TOTAL_COLUMNS, SESSION_TOTALS } from './session-hours.ts';
 
 /**
  * The session_traces rollup: each session's spans per project, trace, hour, model and provider,
@@ -14,19 +15,9 @@ import { select } from './queries.ts';
 
 const KEY = 'project_id, session_id, trace_id, hour, model, provider';
 
-/** The rollup's columns computed from a group of spans; aliases match the rollup's columns. */
-const AGGREGATES = `
-  min(start_time) AS first_start,
-  max(end_time) AS last_end,
-  max(user_id) AS user_id,
-  countIf(operation != '') AS llm_calls,
-  countIf(status_code = 'ERROR') AS errors,
-  sum(input_tokens) AS input_tokens,
-  sum(output_tokens) AS output_tokens,
-  toInt64(countIf(cost_total IS NOT NULL)) AS priced_calls,
-  sum(ifNull(cost_total, 0)) AS cost`;
-const COLUMNS = `${KEY}, first_start, last_end, user_id, llm_calls, errors, input_tokens, output_tokens, priced_calls, cost`;
-const ROWS_OF_SPANS = `SELECT project_id, session_id, trace_id, toStartOfHour(start_time) AS hour, model, provider, ${AGGREGATES}`;
+const COLUMNS = `${KEY}, ${SESSION_TOTAL_COLUMNS}, user_id`;
+/** This rollup's rows computed from spans, in the order of COLUMNS. */
+const ROWS_OF_SPANS = `SELECT project_id, session_id, trace_id, toStartOfHour(start_time) AS hour, model, provider, ${SESSION_TOTALS}, max(user_id) AS user_id`;
 
 export const SESSION_TRACES_DDL = [
   `CREATE TABLE IF NOT EXISTS {db}.session_traces (
