@@ -127,7 +127,7 @@ interface SpanRowOut extends Omit<SpanRow, 'project_id' | 'status_code'> {
  * and passed as a parameter: as an IN subquery the same read was 30-38/43-74 ms p50/p95 for one
  * trace at 10M spans, in two steps 23-27/32-37.
  */
-export async function hoursOfTraces(storage: Storage, projectId: string, traceIds: string[]): Promise<string[]> {
+async function hoursOfTraces(storage: Storage, projectId: string, traceIds: string[]): Promise<string[]> {
   const rows = await select<{ hour: string }>(
     storage,
     `SELECT DISTINCT toString(hour) AS hour FROM {db}.trace_hours WHERE project_id = {project:String} AND trace_id IN {traces:Array(String)}`,
