@@ -20,6 +20,8 @@ export type * from './api/contract.ts';
 // For benchmarks that insert the same rows directly, as a baseline for ingest.
 export type { SpanRow } from './ingest/normalize.ts';
 export { isContentAttribute } from './ingest/content-attributes.ts';
+/** Tables the collector derives from spans (and the column each is dated by): benchmarks count their bytes too. */
+export { DERIVED_TABLES } from './store/retention.ts';
 export type { ProviderEnv } from './experiments/providers.ts';
 
 /** Start-up settings; `providers` (keys and base URLs for experiments) defaults to the process environment. */

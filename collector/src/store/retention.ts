@@ -9,7 +9,7 @@ export interface RetentionResult {
 }
 
 /** Tables derived from spans, and the column with the hour or day each row summarises. */
-const DERIVED_TABLES: [table: string, period: string][] = [
+export const DERIVED_TABLES: ReadonlyArray<[table: string, period: string]> = [
   ['trace_hours', 'hour'],
   ['llm_hours', 'hour'],
   ['llm_hours_sample', 'hour'],

@@ -75,11 +75,10 @@ export async function backfillSessionHours(storage: Storage): Promise<void> {
   }
 }
 
-/** Whether the rollup can answer for this filter: narrowed at most by user and session. (A single
- * session's totals over all time at 10M spans: 30 ms from the spans' session_id skip index for a
- * short session but 240-270 ms for one active all month; 65 and 130-140 ms from here.) */
+/** Whether the rollup can answer for this filter: narrowed at most by user. One session is found in
+ * the spans through their session_id skip index; its own page reads session_traces instead. */
 export function sessionRollupServes(filter: SpanFilter): boolean {
-  return !filter.service && !filter.environment && !filter.provider && !filter.model && !filter.tag;
+  return !filter.sessionId && !filter.service && !filter.environment && !filter.provider && !filter.model && !filter.tag;
 }
 
 /**
@@ -99,10 +98,6 @@ export function sessionSource(filter: SpanFilter, hours: { start: Date; end: Dat
   if (filter.userId) {
     user = ' AND user_id = {userId:String}';
     params.userId = filter.userId;
-  }
-  if (filter.sessionId) {
-    user += ' AND session_id = {sessionId:String}';
-    params.sessionId = filter.sessionId;
   }
   if (sessionIds) {
     user += ' AND session_id IN {sessionIds:Array(String)}';

@@ -55,7 +55,12 @@ export async function listTraces(storage: Storage, query: TraceQuery): Promise<{
   const page = rows.slice(0, query.limit);
   const last = page[page.length - 1];
   const next = rows.length > query.limit && last ? { value: last.sortValue, traceId: last.traceId } : null;
-  return { traces: page.map(({ sortValue: _, ...row }) => ({ ...row, startTime: isoMillis(row.startTime) })), next };
+  return { traces: page.map(toSummary), next };
+}
+
+/** A list row as the API gives it: without its sort value, its start in ISO milliseconds. */
+function toSummary({ sortValue: _, ...row }: TraceRow): TraceSummary {
+  return { ...row, startTime: isoMillis(row.startTime) };
 }
 
 /** Later than any span: the end of the range when a trace is read whole. */
@@ -67,10 +72,10 @@ export async function summariseTraces(storage: Storage, projectId: string, trace
   const params = { project: projectId, from: clickhouseParamTime(new Date(0)), to: clickhouseParamTime(END_OF_TIME) };
   const rows = new Map((await summarise(storage, params, traceIds, [])).map((row) => [row.traceId, row]));
   return traceIds.flatMap((id) => {
-    const row = rows.get(id);
-    if (!row) return [];
-    const { sortValue: _, startNs: __, ...summary } = row;
-    return [{ ...summary, startTime: isoMillis(summary.startTime) }];
+    const found = rows.get(id);
+    if (!found) return [];
+    const { startNs: _, ...row } = found;
+    return [toSummary(row)];
   });
 }
 
