@@ -4,6 +4,7 @@ import { backfillDimensionHours, DIMENSION_HOURS_DDL } from './dimension-hours.t
 import { backfillLlmDaysSample, backfillLlmHours, backfillLlmHoursSample, LLM_DAYS_SAMPLE_DDL, LLM_HOURS_DDL, LLM_HOURS_SAMPLE_DDL } from './llm-hours.ts';
 import { backfillSessionHours, SESSION_HOURS_DDL } from './session-hours.ts';
 import { backfillSessionTraces, SESSION_TRACES_DDL } from './session-traces.ts';
+import { backfillTraceSummaries, TRACE_SUMMARIES_DDL } from './trace-summaries.ts';
 
 /**
  * Versioned schema changes, applied in order at start. Each is idempotent DDL so a crash
@@ -323,6 +324,13 @@ export const migrations: ReadonlyArray<{ version: number; name: string; statemen
     name: 'session traces: per-session trace rollup for the session page',
     statements: SESSION_TRACES_DDL,
     backfill: backfillSessionTraces,
+  },
+  {
+    version: 15,
+    name: 'trace summaries: per-trace hourly rollup for filtered trace lists, in place of trace hours',
+    // It holds trace_hours' rows (a trace's hours, keyed by trace) and more, so that table goes.
+    statements: [...TRACE_SUMMARIES_DDL, 'DROP VIEW IF EXISTS {db}.trace_hours_mv', 'DROP TABLE IF EXISTS {db}.trace_hours'],
+    backfill: backfillTraceSummaries,
   },
 ];
 

@@ -16,6 +16,8 @@ interface Call {
   at: number;
   text?: string;
   error?: boolean;
+  tags?: string[];
+  session?: string;
 }
 
 /** A trace: a root span at `rootAt`, then its LLM calls (which may start hours later). */
@@ -28,7 +30,12 @@ function emitTrace(tracer: Tracer, rootAt: number, calls: Call[]): void {
       {
         kind: SpanKind.CLIENT,
         startTime: call.at,
-        attributes: { ...chatAttributes({ model: call.model, inputTokens: 100, outputTokens: 10, input: call.text ?? 'hello' }), 'user.id': call.user },
+        attributes: {
+          ...chatAttributes({ model: call.model, inputTokens: 100, outputTokens: 10, input: call.text ?? 'hello' }),
+          'user.id': call.user,
+          ...(call.tags ? { 'parallax.tags': call.tags } : {}),
+          ...(call.session ? { 'session.id': call.session } : {}),
+        },
       },
       trace.setSpan(context.active(), root),
     );
@@ -47,7 +54,8 @@ describe('newest-first trace lists', () => {
     collector = await startTestCollector();
     const base = Math.floor((Date.now() - 86_400_000) / HOUR) * HOUR;
     const from = base + 10 * 60_000;
-    range = `from=${new Date(from).toISOString()}&to=${new Date(base + 9 * HOUR).toISOString()}`;
+    // Both ends in the middle of an hour: the lists read those hours from spans, the others from trace_summaries.
+    range = `from=${new Date(from).toISOString()}&to=${new Date(base + 9 * HOUR + 7 * 60_000).toISOString()}`;
     const models = ['gpt-4o-mini', 'claude-haiku-4-5'];
     const traces: { rootAt: number; calls: Call[] }[] = [];
     // Traces spread over eight hours, with gaps the walk has to widen its window across.
@@ -55,7 +63,16 @@ describe('newest-first trace lists', () => {
       const at = base + 20 * 60_000 + i * 33 * 60_000 + (i > 9 ? 90 * 60_000 : 0);
       traces.push({
         rootAt: at,
-        calls: [{ model: models[i % 2]!, user: `u${i % 3}`, at: at + 3, text: i % 4 === 0 ? 'where is the NEEDLE?' : 'hello', error: i % 5 === 0 }],
+        calls: [
+          {
+            model: models[i % 2]!,
+            user: `u${i % 3}`,
+            at: at + 3,
+            text: i % 4 === 0 ? 'where is the NEEDLE?' : 'hello',
+            error: i % 5 === 0,
+            ...(i % 3 === 0 ? { tags: ['beta'] } : {}),
+          },
+        ],
       });
     }
     // Ten traces starting in the same millisecond: more ties than one batch of a page of three holds.
@@ -68,6 +85,17 @@ describe('newest-first trace lists', () => {
     traces.push({ rootAt: base + 2 * HOUR, calls: [{ model: 'gpt-4o', user: 'u3', at: base + 8 * HOUR + 30 * 60_000 }] });
     traces.push({ rootAt: base + 90 * 60_000, calls: [{ model: 'gpt-4o', user: 'u3', at: base + 8 * HOUR + 20 * 60_000 }] });
     traces.push({ rootAt: base + 5 * HOUR, calls: [{ model: 'gpt-4o', user: 'u3', at: base + 5 * HOUR }] });
+    // A user's call on one model and another user's call on another, in one trace: filtered by the
+    // first user and the second model, the trace is listed (each condition holds for some span).
+    traces.push({
+      rootAt: base + 3 * HOUR + 10 * 60_000,
+      calls: [
+        { model: 'claude-haiku-4-5', user: 'u7', at: base + 3 * HOUR + 10 * 60_000 + 5, session: 's1' },
+        { model: 'gpt-4o', user: 'u8', at: base + 4 * HOUR + 5 * 60_000, tags: ['beta'] },
+      ],
+    });
+    // A trace in the last, partial hour of the range.
+    traces.push({ rootAt: base + 9 * HOUR + 2 * 60_000, calls: [{ model: 'gpt-4o-mini', user: 'u1', at: base + 9 * HOUR + 2 * 60_000 + 5, tags: ['beta'] }] });
     // A trace that began before the range: only its spans inside the range count.
     traces.push({ rootAt: from - 10 * 60_000, calls: [{ model: 'gpt-4o-mini', user: 'u2', at: from + 60_000 }] });
     for (let start = 0; start < traces.length; start += 6) {
@@ -116,6 +144,13 @@ describe('newest-first trace lists', () => {
     'status=ok&model=gpt-4o-mini',
     'minDurationMs=200&maxDurationMs=300',
     'user=nobody',
+    'user=u7&model=gpt-4o',
+    'tag=beta&model=gpt-4o-mini',
+    'user=u8&tag=beta',
+    'session=s1&user=u8',
+    'session=s1&user=u9',
+    'provider=openai&status=error',
+    'user=u2&status=ok',
   ];
   it.each(filters)('lists the same traces as oldest-first reversed, page by page (%s)', async (filter) => {
     const oldestFirst = (await list(`${filter}&sort=time&order=asc&limit=500`)).traces;
@@ -123,6 +158,14 @@ describe('newest-first trace lists', () => {
     for (const pageSize of [2, 3, 50]) {
       expect(await newestFirst(filter, pageSize)).toEqual(expected);
     }
+  });
+
+  it('finds a trace whose conditions hold on different spans, and not one where they hold on none', async () => {
+    const [both] = (await list('user=u7&model=gpt-4o')).traces;
+    expect(both?.models).toEqual(['claude-haiku-4-5', 'gpt-4o']);
+    expect((await list('user=u7&model=gpt-4o-mini')).traces).toEqual([]);
+    expect((await list('user=u8&tag=beta')).traces.map((t) => t.traceId)).toEqual([both?.traceId]);
+    expect((await list('session=s1&user=u8')).traces.map((t) => t.traceId)).toEqual([both?.traceId]);
   });
 
   it('finds a trace by a call made hours after the trace began', async () => {

@@ -2,6 +2,7 @@ import type { Storage } from './clickhouse.ts';
 import { clickhouseParamTime } from './filters.ts';
 import { select } from './queries.ts';
 import { spanConditions, totalsConditions, TRACE_SUMMARY, type SpanCondition } from './trace-conditions.ts';
+import { summariseFromRollup } from './trace-summaries.ts';
 import type { TraceQuery, TraceRow } from './traces.ts';
 
 const NS_PER_MS = 1_000_000n;
@@ -37,13 +38,22 @@ export async function listNewestTraces(storage: Storage, query: TraceQuery): Pro
     to: clickhouseParamTime(query.to),
   };
   for (const condition of [driving, ...others]) if (condition) Object.assign(params, condition.params);
-  const having = [...others.map((c) => `countIf(${c.sql}) > 0`), ...totalsConditions(query).map((c) => c.sql)];
-  for (const condition of totalsConditions(query)) Object.assign(params, condition.params);
+  const totals = totalsConditions(query);
+  for (const condition of totals) Object.assign(params, condition.params);
   if (query.cursor) {
-    having.push("(min(start_time), trace_id) < ({cursorValue:DateTime64(9, 'UTC')}, {cursorTrace:String})");
     params.cursorValue = query.cursor.value;
     params.cursorTrace = query.cursor.traceId;
   }
+  const cursor = (start: string, id: string) => (query.cursor ? [`(${start}, ${id}) < ({cursorValue:DateTime64(9, 'UTC')}, {cursorTrace:String})`] : []);
+  // Candidates are summed from trace_summaries when it holds what the other conditions test (models,
+  // users, tags, errors); text and metadata are in the spans only.
+  const rollupForms = others.flatMap((c) => (c.rollup ? [c.rollup] : []));
+  const summariseCandidates =
+    rollupForms.length === others.length
+      ? (traceIds: string[]) =>
+          summariseFromRollup(storage, query, traceIds, { prefilter: rollupForms, exact: [...rollupForms, ...totals.map((c) => c.sql), ...cursor('traceStart', 'traceId')] }, params)
+      : (traceIds: string[]) =>
+          summarise(storage, params, traceIds, [...others.map((c) => `countIf(${c.sql}) > 0`), ...totals.map((c) => c.sql), ...cursor('min(start_time)', 'trace_id')]);
 
   const fromNs = BigInt(query.from.getTime()) * NS_PER_MS;
   const toNs = BigInt(query.to.getTime()) * NS_PER_MS;
@@ -60,7 +70,7 @@ export async function listNewestTraces(storage: Storage, query: TraceQuery): Pro
     const drivers = await newestDrivers(storage, params, driving, start, end, batch);
     const fresh = drivers.map((d) => d.traceId).filter((id) => !seen.has(id));
     for (const id of fresh) seen.add(id);
-    const gained = fresh.length ? await summarise(storage, params, fresh, having) : [];
+    const gained = fresh.length ? await summariseCandidates(fresh) : [];
     for (const row of gained) found.set(row.traceId, row);
     const full = drivers.length === batch;
     // Every trace with a driving span at or after `walked` (after it, when the window was cut by the
@@ -111,7 +121,7 @@ async function newestDrivers(storage: Storage, params: Record<string, unknown>, 
 
 /** The list rows of these traces, over all their spans in the range, that meet the query. */
 export async function summarise(storage: Storage, params: Record<string, unknown>, traceIds: string[], having: string[]): Promise<NewestRow[]> {
-  // trace_hours names the hours each trace has spans in: only those are read, through the primary key.
+  // trace_summaries names the hours each trace has spans in: only those are read, through the primary key.
   return select<NewestRow>(
     storage,
     `SELECT ${TRACE_SUMMARY}, toString(min(start_time)) AS sortValue, toString(toUnixTimestamp64Nano(min(start_time))) AS startNs
@@ -120,7 +130,7 @@ export async function summarise(storage: Storage, params: Record<string, unknown
        AND start_time >= {from:DateTime64(3, 'UTC')} AND start_time < {to:DateTime64(3, 'UTC')}
        AND trace_id IN {traceIds:Array(FixedString(32))}
        AND toStartOfHour(start_time) IN (
-         SELECT hour FROM {db}.trace_hours WHERE project_id = {project:String} AND trace_id IN {traceIds:Array(FixedString(32))}
+         SELECT hour FROM {db}.trace_summaries WHERE project_id = {project:String} AND trace_id IN {traceIds:Array(FixedString(32))}
        )
      GROUP BY trace_id
      ${having.length ? `HAVING ${having.join(' AND ')}` : ''}`,

@@ -10,7 +10,7 @@ export interface RetentionResult {
 
 /** Tables derived from spans, and the column with the hour or day each row summarises. */
 export const DERIVED_TABLES: ReadonlyArray<[table: string, period: string]> = [
-  ['trace_hours', 'hour'],
+  ['trace_summaries', 'hour'],
   ['llm_hours', 'hour'],
   ['llm_hours_sample', 'hour'],
   ['llm_days_sample', 'day'],

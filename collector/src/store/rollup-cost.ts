@@ -27,6 +27,15 @@ const COST_ROLLUPS = [
       ['last_end', 'max(end_time)'],
     ],
   },
+  {
+    table: 'trace_summaries',
+    keys: ['trace_id'],
+    spans: '1',
+    repeat: [
+      ['first_start', 'min(start_time)'],
+      ['last_end', 'max(end_time)'],
+    ],
+  },
 ];
 
 /**

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BreakdownResponse, DimensionValuesResponse, ModelMetricsResponse, SessionListResponse, SessionResponse, TimeseriesResponse } from '../api/contract.ts';
+import type { BreakdownResponse, DimensionValuesResponse, ModelMetricsResponse, SessionListResponse, SessionResponse, TimeseriesResponse, TraceListResponse } from '../api/contract.ts';
 import { chatAttributes, exportThroughOtlp, startTestCollector, type TestCollector } from '../test-support.ts';
 import { quoteIdentifier } from './clickhouse.ts';
 import { clickhouseParamTime } from './filters.ts';
@@ -184,6 +184,21 @@ async function expectSessionPagesMatchSpans(collector: TestCollector): Promise<v
 }
 
 /** What /metrics/values should list for a dimension: every non-empty value on spans in the range. */
+/**
+ * Trace lists filtered by what trace_summaries holds, newest first (summed from it over whole hours,
+ * from spans over the partial ones), against oldest first reversed (summed from the spans alone).
+ */
+async function expectTraceListsMatchSpans(collector: TestCollector, range: { from: number; to: number }): Promise<void> {
+  const window = `from=${new Date(range.from).toISOString()}&to=${new Date(range.to).toISOString()}`;
+  for (const filter of ['user=user-1&model=claude-haiku-4-5', 'tag=beta&service=search', 'provider=anthropic&environment=staging', 'session=session-2&user=user-2', 'service=search&status=error', 'environment=production&minCost=0']) {
+    const newest = await collector.api<TraceListResponse>(`/api/v1/traces?${window}&${filter}&limit=500`);
+    expect(newest.status, JSON.stringify(newest.body)).toBe(200);
+    const oldest = await collector.api<TraceListResponse>(`/api/v1/traces?${window}&${filter}&limit=500&sort=time&order=asc`);
+    expect(newest.body.traces.length, filter).toBeGreaterThan(0);
+    expect(newest.body.traces, filter).toEqual([...oldest.body.traces].reverse());
+  }
+}
+
 async function valuesFromSpans(collector: TestCollector, values: string, range: { from: number; to: number }, project = 'default') {
   return select<Record<string, unknown>>(
     collector.storage,
@@ -294,6 +309,8 @@ describe('llm_hours and session_hours rollups', () => {
 
     await expectValuesMatchSpans(collector, range);
     await expectSessionPagesMatchSpans(collector);
+    await expectTraceListsMatchSpans(collector, range);
+    await expectTraceListsMatchSpans(collector, wide);
 
     for (const bucket of [3600, 7200]) {
       const series = await collector.api<TimeseriesResponse>(`/api/v1/metrics/timeseries?${query()}&bucket=${bucket}&groupBy=environment`);
@@ -436,11 +453,16 @@ describe('rollup migrations', () => {
     await send(first, first.apiKey, callsAround(base));
     // Take the directory back to the schema before the rollup existed.
     const db = quoteIdentifier(first.storage.database);
-    for (const table of ['llm_hours', 'llm_hours_sample', 'llm_days_sample', 'session_hours', 'session_traces', 'dimension_hours']) {
+    for (const table of ['llm_hours', 'llm_hours_sample', 'llm_days_sample', 'session_hours', 'session_traces', 'dimension_hours', 'trace_summaries']) {
       await first.storage.client.command({ query: `DROP VIEW ${db}.${table}_mv` });
       await first.storage.client.command({ query: `DROP TABLE ${db}.${table}` });
     }
-    await first.storage.client.command({ query: `DELETE FROM ${db}.schema_migrations WHERE version IN (7, 8, 9, 10, 11, 12, 13, 14)` });
+    // trace_hours as migration 6 left it (15 dropped it): its rows, in granules of the default size.
+    await first.storage.client.command({
+      query: `CREATE TABLE ${db}.trace_hours (project_id LowCardinality(String), trace_id FixedString(32), hour DateTime('UTC')) ENGINE = ReplacingMergeTree ORDER BY (project_id, trace_id, hour)`,
+    });
+    await first.storage.client.command({ query: `INSERT INTO ${db}.trace_hours SELECT DISTINCT project_id, trace_id, toStartOfHour(start_time) FROM ${db}.spans` });
+    await first.storage.client.command({ query: `DELETE FROM ${db}.schema_migrations WHERE version IN (7, 8, 9, 10, 11, 12, 13, 14, 15)` });
     const spansBefore = await spansFingerprint(first);
     await first.close();
 
@@ -452,27 +474,29 @@ describe('rollup migrations', () => {
       const sessions = (await upgraded.api<SessionListResponse>(path.replace('metrics/models', 'sessions'))).body.sessions;
       expect(sessions.reduce((n, s) => n + s.llmCalls, 0)).toBe(40);
       await expectValuesMatchSpans(upgraded, range);
-      // trace_hours was rebuilt in small granules with every row it had, and still fills from new spans.
-      const traceHours = async () =>
+      // trace_summaries holds a row for every hour of every trace, and trace_hours is gone (12 rebuilt it, 15 dropped it).
+      const traceSummaries = async () =>
         (
-          await select<{ kept: number; expected: number; engine: string }>(
+          await select<{ kept: number; expected: number; engine: string; traceHours: number }>(
             upgraded.storage,
-            `SELECT (SELECT count() FROM {db}.trace_hours FINAL) AS kept,
+            `SELECT (SELECT count() FROM (SELECT DISTINCT trace_id, hour FROM {db}.trace_summaries)) AS kept,
                     (SELECT count() FROM (SELECT DISTINCT trace_id, toStartOfHour(start_time) FROM {db}.spans)) AS expected,
-                    (SELECT engine_full FROM system.tables WHERE database = {database:String} AND name = 'trace_hours') AS engine`,
+                    (SELECT engine_full FROM system.tables WHERE database = {database:String} AND name = 'trace_summaries') AS engine,
+                    (SELECT count() FROM system.tables WHERE database = {database:String} AND name LIKE 'trace_hours%') AS traceHours`,
             { database: upgraded.storage.database },
           )
         )[0]!;
-      const rebuilt = await traceHours();
-      expect(rebuilt.engine).toContain('index_granularity = 256');
-      expect(rebuilt.kept).toBe(rebuilt.expected);
+      const filled = await traceSummaries();
+      expect(filled.engine).toContain('index_granularity = 64');
+      expect(filled.kept).toBe(filled.expected);
+      expect(filled.traceHours).toBe(0);
       // spans was rebuilt ordered by trace within the hour, with every row and value it had.
       expect(await spansFingerprint(upgraded)).toEqual(spansBefore);
       expect(await spansSortingKey(upgraded)).toEqual({ key: 'project_id, toStartOfHour(start_time), trace_id', settings: expect.stringContaining('index_granularity_bytes = 4194304') });
       await send(upgraded, upgraded.apiKey, callsAround(base + 86_400_000).slice(0, 8));
-      const fed = await traceHours();
+      const fed = await traceSummaries();
       expect(fed.kept).toBe(fed.expected);
-      expect(fed.kept).toBeGreaterThan(rebuilt.kept);
+      expect(fed.kept).toBeGreaterThan(filled.kept);
       // The rollups' views feed from the rebuilt table: spans sent after the upgrade are counted.
       const later = { from: range.from, to: base + 86_400_000 + 3 * HOUR };
       await expectValuesMatchSpans(upgraded, later);
@@ -481,6 +505,7 @@ describe('rollup migrations', () => {
       expect(laterModels.reduce((n, m) => n + m.calls, 0)).toBe(48);
       expectSameRows(laterModels, await fromSpans(upgraded, `model, ${METRICS_FROM_SPANS}`, '', 'model', later), ['model']);
       await expectSessionPagesMatchSpans(upgraded);
+      await expectTraceListsMatchSpans(upgraded, later);
       await backfillLlmHours(upgraded.storage);
       expectSameRows((await upgraded.api<ModelMetricsResponse>(path)).body.models, expected, ['model']);
       // The hourly and daily samples hold the durations of the sampled calls already stored.

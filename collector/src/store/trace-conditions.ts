@@ -19,6 +19,8 @@ export const TRACE_SUMMARY = `
 export interface SpanCondition {
   sql: string;
   params: Record<string, unknown>;
+  /** The same condition on a trace's merged trace_summaries rows (trace-summaries.ts), when they hold what it tests. */
+  rollup?: string;
 }
 
 const TEXT_MATCH =
@@ -30,15 +32,12 @@ const TEXT_MATCH =
  */
 export function spanConditions(query: TraceQuery): SpanCondition[] {
   const conditions: SpanCondition[] = [];
-  const byValue: [keyof TraceQuery, string][] = [
-    ['sessionId', 'session_id = {sessionId:String}'],
-    ['userId', 'user_id = {userId:String}'],
-  ];
-  const add = (key: keyof TraceQuery, sql: string) => {
+  const add = (key: keyof TraceQuery, sql: string, rollup?: string) => {
     const value = query[key];
-    if (typeof value === 'string' && value) conditions.push({ sql, params: { [key]: value } });
+    if (typeof value === 'string' && value) conditions.push({ sql, params: { [key]: value }, ...(rollup ? { rollup } : {}) });
   };
-  for (const [key, sql] of byValue) add(key, sql);
+  add('sessionId', 'session_id = {sessionId:String}');
+  add('userId', 'user_id = {userId:String}', 'has(traceUsers, {userId:String})');
   Object.entries(query.metadata ?? {}).forEach(([key, value], i) => {
     conditions.push({
       sql: `attributes[{metaKey${i}:String}] = {metaValue${i}:String}`,
@@ -46,22 +45,19 @@ export function spanConditions(query: TraceQuery): SpanCondition[] {
     });
   });
   add('q', TEXT_MATCH);
-  if (query.status === 'error') conditions.push({ sql: "status_code = 'ERROR'", params: {} });
-  const byDimension: [keyof TraceQuery, string][] = [
-    ['model', 'model = {model:String}'],
-    ['tag', 'has(tags, {tag:String})'],
-    ['provider', 'provider = {provider:String}'],
-    ['service', 'service_name = {service:String}'],
-    ['environment', 'environment = {environment:String}'],
-  ];
-  for (const [key, sql] of byDimension) add(key, sql);
+  if (query.status === 'error') conditions.push({ sql: "status_code = 'ERROR'", params: {}, rollup: 'errorCount > 0' });
+  add('model', 'model = {model:String}', 'has(models, {model:String})');
+  add('tag', 'has(tags, {tag:String})', 'has(traceTags, {tag:String})');
+  add('provider', 'provider = {provider:String}', 'has(traceProviders, {provider:String})');
+  add('service', 'service_name = {service:String}', 'has(traceServices, {service:String})');
+  add('environment', 'environment = {environment:String}', 'has(traceEnvironments, {environment:String})');
   return conditions;
 }
 
-/** Conditions on a trace's totals (status ok, cost and duration ranges), for HAVING. */
+/** Conditions on a trace's totals (status ok, cost and duration ranges), on TRACE_SUMMARY's names: for HAVING, or WHERE over summaries. */
 export function totalsConditions(query: TraceQuery): SpanCondition[] {
   const conditions: SpanCondition[] = [];
-  if (query.status === 'ok') conditions.push({ sql: "countIf(status_code = 'ERROR') = 0", params: {} });
+  if (query.status === 'ok') conditions.push({ sql: 'errorCount = 0', params: {} });
   const ranges: [number | undefined, string, string][] = [
     [query.minCost, 'cost >= {minCost:Float64}', 'minCost'],
     [query.maxCost, 'cost <= {maxCost:Float64}', 'maxCost'],
