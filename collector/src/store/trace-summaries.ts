@@ -16,6 +16,7 @@ import { select } from './queries.ts';
  */
 
 const KEY = 'project_id, trace_id, hour';
+const HOUR_MS = 3_600_000;
 
 /** A trace's spans of one hour as rollup columns; also how the partial hours of a range are read from spans. */
 const ROWS_OF_SPANS = `SELECT project_id, trace_id, toStartOfHour(start_time) AS hour,
@@ -142,9 +143,13 @@ export interface RollupConditions {
  * The list rows of these traces over their spans in [from, to) that meet the conditions (written on
  * the names of MERGED_SUMMARY and MERGED_VALUES). The range's whole hours are read from the rollup,
  * its partial first and last hours from the spans; both are aggregate states of the same kind,
- * merged per trace, so a row is what summing the trace's spans gives. Traces failing the prefilter
- * over all their rows are dropped first, reading only the columns it tests: most candidates of a
- * sparse filter fail, and they cost a fraction of a full row.
+ * merged per trace, so a row is what summing the trace's spans gives.
+ *
+ * Two reads: first the traces' value sets over all their hours, which drops those failing the
+ * prefilter (most candidates of a sparse filter, at a fraction of a full row's cost) and tells
+ * which have spans in the partial hours; then the full rows of the rest, reading spans only for
+ * those in the partial hours (~10 ms an hour even for none). One query doing both ran the first
+ * part once per source: 1.9x slower for a thousand candidates at 10M spans.
  */
 export async function summariseFromRollup(
   storage: Storage,
@@ -153,40 +158,57 @@ export async function summariseFromRollup(
   conditions: RollupConditions,
   params: Record<string, unknown> = {},
 ): Promise<SummaryRow[]> {
-  const given = '{traceIds:Array(FixedString(32))}';
-  const chosen = conditions.prefilter.length
-    ? `(SELECT traceId FROM (
-         SELECT trace_id AS traceId, sum(errors) AS errorCount, groupUniqArrayArray(models) AS models, ${MERGED_VALUES}
-         FROM {db}.trace_summaries WHERE project_id = {project:String} AND trace_id IN ${given} GROUP BY trace_id
-       ) WHERE ${conditions.prefilter.join(' AND ')})`
-    : given;
+  if (!traceIds.length) return [];
   const whole = wholeHours(range.from, range.to);
+  const partialHours = [...new Set([range.from, range.to].filter((t) => t.getTime() % HOUR_MS !== 0).map((t) => Math.floor(t.getTime() / HOUR_MS) * HOUR_MS))]
+    // The hour the range ends in is partial only if the range reaches into it.
+    .filter((hour) => hour < range.to.getTime())
+    .map((hour) => clickhouseParamTime(new Date(hour)).slice(0, 19));
+  const common = { ...params, project: range.projectId, from: clickhouseParamTime(range.from), to: clickhouseParamTime(range.to) };
+
+  let chosen = traceIds;
+  let inPartialHours: string[] = [];
+  if (conditions.prefilter.length || partialHours.length) {
+    const rows = await select<{ traceId: string; inPartialHours: number }>(
+      storage,
+      `SELECT traceId, inPartialHours FROM (
+         SELECT trace_id AS traceId, sum(errors) AS errorCount, groupUniqArrayArray(models) AS models, ${MERGED_VALUES},
+                max(has({partialHours:Array(DateTime('UTC'))}, hour)) AS inPartialHours
+         FROM {db}.trace_summaries WHERE project_id = {project:String} AND trace_id IN {traceIds:Array(FixedString(32))}
+         GROUP BY trace_id
+       ) ${conditions.prefilter.length ? `WHERE ${conditions.prefilter.join(' AND ')}` : ''}`,
+      { ...common, traceIds, partialHours },
+    );
+    chosen = rows.map((r) => r.traceId);
+    inPartialHours = rows.filter((r) => r.inPartialHours).map((r) => r.traceId);
+  }
+  if (!chosen.length) return [];
+
   const parts: string[] = [];
   if (whole) {
     parts.push(`SELECT ${COLUMNS} FROM {db}.trace_summaries
-      WHERE project_id = {project:String} AND trace_id IN ${chosen}
+      WHERE project_id = {project:String} AND trace_id IN {chosen:Array(FixedString(32))}
         AND hour >= {wholeFrom:DateTime64(3, 'UTC')} AND hour < {wholeTo:DateTime64(3, 'UTC')}`);
   }
-  if (!whole || whole.start > range.from || whole.end < range.to) {
+  if (inPartialHours.length) {
     // The partial hours: the whole range when it has no whole hour, else what lies outside them.
-    const inPartialHours = whole
+    const inRange = whole
       ? "(start_time >= {from:DateTime64(3, 'UTC')} AND start_time < {wholeFrom:DateTime64(3, 'UTC')}) OR (start_time >= {wholeTo:DateTime64(3, 'UTC')} AND start_time < {to:DateTime64(3, 'UTC')})"
       : "start_time >= {from:DateTime64(3, 'UTC')} AND start_time < {to:DateTime64(3, 'UTC')}";
     parts.push(`${ROWS_OF_SPANS} FROM {db}.spans
-      WHERE project_id = {project:String} AND trace_id IN ${chosen} AND (${inPartialHours})
+      WHERE project_id = {project:String} AND trace_id IN {inPartialHours:Array(FixedString(32))} AND (${inRange})
       GROUP BY ${KEY}`);
   }
+  if (!parts.length) return [];
   return select<SummaryRow>(
     storage,
     `SELECT ${SUMMARY_NAMES} FROM (
        SELECT ${MERGED_SUMMARY}, ${MERGED_VALUES} FROM (${parts.join(' UNION ALL ')}) GROUP BY trace_id
      ) ${conditions.exact.length ? `WHERE ${conditions.exact.join(' AND ')}` : ''}`,
     {
-      ...params,
-      project: range.projectId,
-      traceIds,
-      from: clickhouseParamTime(range.from),
-      to: clickhouseParamTime(range.to),
+      ...common,
+      chosen,
+      inPartialHours,
       ...(whole ? { wholeFrom: clickhouseParamTime(whole.start), wholeTo: clickhouseParamTime(whole.end) } : {}),
     },
   );
