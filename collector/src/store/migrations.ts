@@ -332,6 +332,19 @@ export const migrations: ReadonlyArray<{ version: number; name: string; statemen
     statements: [...TRACE_SUMMARIES_DDL, 'DROP VIEW IF EXISTS {db}.trace_hours_mv', 'DROP TABLE IF EXISTS {db}.trace_hours'],
     backfill: backfillTraceSummaries,
   },
+  {
+    version: 16,
+    name: "spans by user: a projection that finds a user's spans without scanning everyone's",
+    // Trace lists filtered by user walk back through that user's spans: the bloom filter on user_id
+    // skips little (most blocks hold some span of any active user), so a month-long walk read ~0.1-0.3 s
+    // of user_id per step at 10M spans; sorted by user, 6-12 ms, for 17.5 B/span. Deletes (retention)
+    // rebuild the projection of the parts they touch, as they must on a table with one.
+    statements: [
+      "ALTER TABLE {db}.spans MODIFY SETTING lightweight_mutation_projection_mode = 'rebuild'",
+      'ALTER TABLE {db}.spans ADD PROJECTION IF NOT EXISTS spans_by_user (SELECT project_id, user_id, start_time, trace_id ORDER BY project_id, user_id, start_time)',
+      'ALTER TABLE {db}.spans MATERIALIZE PROJECTION spans_by_user SETTINGS mutations_sync = 2',
+    ],
+  },
 ];
 
 export async function migrate(storage: Storage): Promise<{ applied: number[] }> {

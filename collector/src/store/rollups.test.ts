@@ -462,7 +462,8 @@ describe('rollup migrations', () => {
       query: `CREATE TABLE ${db}.trace_hours (project_id LowCardinality(String), trace_id FixedString(32), hour DateTime('UTC')) ENGINE = ReplacingMergeTree ORDER BY (project_id, trace_id, hour)`,
     });
     await first.storage.client.command({ query: `INSERT INTO ${db}.trace_hours SELECT DISTINCT project_id, trace_id, toStartOfHour(start_time) FROM ${db}.spans` });
-    await first.storage.client.command({ query: `DELETE FROM ${db}.schema_migrations WHERE version IN (7, 8, 9, 10, 11, 12, 13, 14, 15)` });
+    await first.storage.client.command({ query: `ALTER TABLE ${db}.spans DROP PROJECTION spans_by_user SETTINGS mutations_sync = 2` });
+    await first.storage.client.command({ query: `DELETE FROM ${db}.schema_migrations WHERE version IN (7, 8, 9, 10, 11, 12, 13, 14, 15, 16)` });
     const spansBefore = await spansFingerprint(first);
     await first.close();
 
@@ -477,12 +478,14 @@ describe('rollup migrations', () => {
       // trace_summaries holds a row for every hour of every trace, and trace_hours is gone (12 rebuilt it, 15 dropped it).
       const traceSummaries = async () =>
         (
-          await select<{ kept: number; expected: number; engine: string; traceHours: number }>(
+          await select<{ kept: number; expected: number; engine: string; traceHours: number; byUser: number; spans: number }>(
             upgraded.storage,
             `SELECT (SELECT count() FROM (SELECT DISTINCT trace_id, hour FROM {db}.trace_summaries)) AS kept,
                     (SELECT count() FROM (SELECT DISTINCT trace_id, toStartOfHour(start_time) FROM {db}.spans)) AS expected,
                     (SELECT engine_full FROM system.tables WHERE database = {database:String} AND name = 'trace_summaries') AS engine,
-                    (SELECT count() FROM system.tables WHERE database = {database:String} AND name LIKE 'trace_hours%') AS traceHours`,
+                    (SELECT count() FROM system.tables WHERE database = {database:String} AND name LIKE 'trace_hours%') AS traceHours,
+                    (SELECT sum(rows) FROM system.projection_parts WHERE active AND database = {database:String} AND table = 'spans' AND name = 'spans_by_user') AS byUser,
+                    (SELECT count() FROM {db}.spans) AS spans`,
             { database: upgraded.storage.database },
           )
         )[0]!;
@@ -490,6 +493,8 @@ describe('rollup migrations', () => {
       expect(filled.engine).toContain('index_granularity = 64');
       expect(filled.kept).toBe(filled.expected);
       expect(filled.traceHours).toBe(0);
+      // Every span is in the by-user projection (migration 16), and so is every span sent later.
+      expect(filled.byUser).toBe(filled.spans);
       // spans was rebuilt ordered by trace within the hour, with every row and value it had.
       expect(await spansFingerprint(upgraded)).toEqual(spansBefore);
       expect(await spansSortingKey(upgraded)).toEqual({ key: 'project_id, toStartOfHour(start_time), trace_id', settings: expect.stringContaining('index_granularity_bytes = 4194304') });
@@ -497,6 +502,7 @@ describe('rollup migrations', () => {
       const fed = await traceSummaries();
       expect(fed.kept).toBe(fed.expected);
       expect(fed.kept).toBeGreaterThan(filled.kept);
+      expect(fed.byUser).toBe(fed.spans);
       // The rollups' views feed from the rebuilt table: spans sent after the upgrade are counted.
       const later = { from: range.from, to: base + 86_400_000 + 3 * HOUR };
       await expectValuesMatchSpans(upgraded, later);
