@@ -2,7 +2,7 @@ import type { Storage } from './clickhouse.ts';
 import { clickhouseParamTime } from './filters.ts';
 import { select } from './queries.ts';
 import { spanConditions, totalsConditions, TRACE_SUMMARY, type SpanCondition } from './trace-conditions.ts';
-import { summariseFromRollup } from './trace-summaries.ts';
+import { summariseFromRollup, type SummaryRow } from './trace-summaries.ts';
 import type { TraceQuery, TraceRow } from './traces.ts';
 
 const NS_PER_MS = 1_000_000n;
@@ -14,10 +14,6 @@ interface Driver {
   traceId: string;
   /** Start of the trace's latest span that meets the driving condition, ns since the epoch. */
   latestNs: string;
-}
-
-interface NewestRow extends TraceRow {
-  startNs: string;
 }
 
 /**
@@ -64,7 +60,7 @@ export async function listNewestTraces(storage: Storage, query: TraceQuery): Pro
   let width = HOUR_NS;
   let batch = (query.limit + 1) * 2;
   const seen = new Set<string>();
-  const found = new Map<string, NewestRow>();
+  const found = new Map<string, SummaryRow>();
   for (;;) {
     const start = end - width > fromNs ? end - width : fromNs;
     const drivers = await newestDrivers(storage, params, driving, start, end, batch);
@@ -120,9 +116,9 @@ async function newestDrivers(storage: Storage, params: Record<string, unknown>, 
 }
 
 /** The list rows of these traces, over all their spans in the range, that meet the query. */
-export async function summarise(storage: Storage, params: Record<string, unknown>, traceIds: string[], having: string[]): Promise<NewestRow[]> {
+async function summarise(storage: Storage, params: Record<string, unknown>, traceIds: string[], having: string[]): Promise<SummaryRow[]> {
   // trace_summaries names the hours each trace has spans in: only those are read, through the primary key.
-  return select<NewestRow>(
+  return select<SummaryRow>(
     storage,
     `SELECT ${TRACE_SUMMARY}, toString(min(start_time)) AS sortValue, toString(toUnixTimestamp64Nano(min(start_time))) AS startNs
      FROM {db}.spans
@@ -138,7 +134,7 @@ export async function summarise(storage: Storage, params: Record<string, unknown
   );
 }
 
-function compareDesc(a: NewestRow, b: NewestRow): number {
+function compareDesc(a: SummaryRow, b: SummaryRow): number {
   const byTime = BigInt(b.startNs) - BigInt(a.startNs);
   if (byTime !== 0n) return byTime > 0n ? 1 : -1;
   return a.traceId < b.traceId ? 1 : a.traceId > b.traceId ? -1 : 0;

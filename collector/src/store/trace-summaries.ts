@@ -3,6 +3,7 @@ import { quoteIdentifier } from './clickhouse.ts';
 import { clickhouseParamTime } from './filters.ts';
 import { wholeHours } from './llm-hours.ts';
 import { select } from './queries.ts';
+import type { TraceRow } from './traces.ts';
 
 /**
  * The trace_summaries rollup: each trace's spans per project and hour, pre-aggregated into what the
@@ -115,20 +116,8 @@ const MERGED_VALUES = `
   groupUniqArrayArray(users) AS traceUsers,
   groupUniqArrayArray(tags) AS traceTags`;
 
-export interface SummaryRow {
-  traceId: string;
-  name: string;
-  serviceName: string;
-  startTime: string;
-  durationMs: number;
-  spanCount: number;
-  llmCalls: number;
-  errorCount: number;
-  models: string[];
-  inputTokens: number;
-  outputTokens: number;
-  cost: number | null;
-  sortValue: string;
+/** A trace list row with its start in ns since the epoch, for the newest-first walk's order. */
+export interface SummaryRow extends TraceRow {
   startNs: string;
 }
 
