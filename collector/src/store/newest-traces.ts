@@ -98,7 +98,11 @@ export async function listNewestTraces(storage: Storage, query: TraceQuery): Pro
     .map(({ startNs: _, ...row }) => row);
 }
 
-/** The traces whose latest driving span in [start, end) is newest, at most `batch` of them. */
+/**
+ * The traces whose latest driving span in [start, end) is newest, at most `batch` of them. A user
+ * condition is read from the spans_by_user projection (migration 16): it reads only project, user,
+ * start and trace id, which the projection holds sorted by user.
+ */
 async function newestDrivers(storage: Storage, params: Record<string, unknown>, driving: SpanCondition | undefined, start: bigint, end: bigint, batch: number): Promise<Driver[]> {
   return select<Driver>(
     storage,
