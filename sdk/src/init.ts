@@ -8,6 +8,7 @@ import { defaultResource, detectResources, envDetector, resourceFromAttributes }
 import { BatchSpanProcessor, TracerProvider, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { setDefaultContentOptions, type ContentOptions } from './content.ts';
 import { drainDeferredEnds } from './instrument/deferred-end.ts';
+import { SpanStarts } from './instrument/deferred-start.ts';
 import { setDefaultTracerProvider } from './instrument/tracer.ts';
 
 export interface InitOptions extends ContentOptions {
@@ -73,17 +74,26 @@ export function init(options: InitOptions = {}): InitResult {
   }
 
   const exporter = options.exporter ?? new OTLPTraceExporter({ url: tracesEndpoint(options.endpoint), headers: exportHeaders(options) });
-  const provider = new DrainingTracerProvider({ spanProcessors: [new BatchSpanProcessor({ exporter }) as SpanProcessor], resource: resource(options.serviceName) });
+  // The default sampler (parent-based, always on) and random ids, through SpanStarts so that LLM spans can be
+  // started after the call with the ids and decision taken when it began (instrument/deferred-start.ts).
+  const starts = new SpanStarts();
+  const provider = new DrainingTracerProvider({
+    spanProcessors: [new BatchSpanProcessor({ exporter }) as SpanProcessor],
+    resource: resource(options.serviceName),
+    sampler: starts.sampler,
+    idGenerator: starts.idGenerator,
+  });
   const registered = trace.setGlobalTracerProvider(provider);
-  setDefaultTracerProvider(provider, true);
+  setDefaultTracerProvider(provider, starts);
   const result = { tracerProvider: provider, ownsProvider: true };
   state = { result, provider, registered, contextManager };
   return result;
 }
 
 /**
- * The provider init() builds: its spans may end off the caller's path (instrument/deferred-end.ts), so flushing or
- * shutting it down — through flush()/shutdown() or directly on `init().tracerProvider` — finishes those first.
+ * The provider init() builds: LLM spans may be started and ended off the caller's path (instrument/deferred-start.ts,
+ * instrument/deferred-end.ts), so flushing or shutting it down — through flush()/shutdown() or directly on
+ * `init().tracerProvider` — finishes those first.
  */
 class DrainingTracerProvider extends TracerProvider {
   override forceFlush(options?: Parameters<TracerProvider['forceFlush']>[0]): Promise<void> {

@@ -62,14 +62,29 @@ const openai = (options?: Parameters<typeof wrap>[1]) => wrap(new OpenAI({ baseU
 const anthropic = (options?: Parameters<typeof wrap>[1]) => wrap(new Anthropic({ apiKey: 'test', baseURL: anthropicServer.url, maxRetries: 0 }), options);
 const gemini = (options?: Parameters<typeof wrap>[1]) => wrap(new GoogleGenAI({ apiKey: 'test', httpOptions: { baseUrl: geminiServer.url } }), options);
 
-/** What a span says, without what differs between two calls (ids, times). */
+/**
+ * What a span says, without what differs between two calls (ids, times): on init()'s provider the span is also
+ * started after the call (deferred-start.ts), and must still come out as the span started at once.
+ */
 function described(span: ReadableSpan) {
+  const end = hrTimeToMilliseconds(span.endTime);
   return {
     name: span.name,
     kind: span.kind,
     status: span.status,
     attributes: { ...span.attributes, 'gen_ai.response.id': 'response-id' },
-    events: span.events.map((event) => ({ name: event.name, type: event.attributes?.['exception.type'], message: event.attributes?.['exception.message'] })),
+    events: span.events.map((event) => ({
+      name: event.name,
+      type: event.attributes?.['exception.type'],
+      message: event.attributes?.['exception.message'],
+      atTheEnd: hrTimeToMilliseconds(event.time) === end,
+    })),
+    scope: span.instrumentationScope,
+    links: span.links,
+    dropped: [span.droppedAttributesCount, span.droppedEventsCount, span.droppedLinksCount],
+    sampled: span.spanContext().traceFlags,
+    root: span.parentSpanContext === undefined,
+    timed: hrTimeToMilliseconds(span.startTime) < end && Math.abs(hrTimeToMilliseconds(span.duration) - (end - hrTimeToMilliseconds(span.startTime))) < 0.01,
   };
 }
 
@@ -183,6 +198,25 @@ describe('deferred span ends record the same spans', () => {
     );
     expect(described(after)).toEqual(described(before));
     expect(after.attributes['error.type']).toBe('RateLimitError');
+  });
+});
+
+describe('deferred span starts record the same place in the trace', () => {
+  it('under traced(), the parent and the trace of the span started at once', async () => {
+    const clients = { eager: openai({ tracerProvider: eager.tracerProvider }), deferred: openai() };
+    const handlers = await Promise.all(
+      (['eager', 'deferred'] as const).map((which) =>
+        traced(`handler ${which}`, async (span) => {
+          await clients[which].chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] });
+          return span.spanContext();
+        }),
+      ),
+    );
+    await flush();
+    const [before, after] = [eager.exporter.getFinishedSpans()[0]!, exporter.spans.find((span) => span.name === 'chat gpt-4o-mini')!];
+    expect(described(after)).toEqual(described(before));
+    expect([before, after].map((span) => span.parentSpanContext?.spanId)).toEqual(handlers.map((handler) => handler.spanId));
+    expect([before, after].map((span) => span.spanContext().traceId)).toEqual(handlers.map((handler) => handler.traceId));
   });
 });
 

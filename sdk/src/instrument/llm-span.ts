@@ -19,8 +19,11 @@
 //
 // Guarantees: no method throws (a tracing failure is logged with diag.debug and dropped); end/fail/cancel
 // are idempotent — only the first one counts, so a stream's span ends exactly once. On the provider init() built,
-// what ending costs most (content JSON, result attributes, span.end()) runs after the caller has its result, with
-// the end time taken when the call ended (deferred-end.ts); the exported span is the same either way.
+// the OpenTelemetry span is neither created nor ended on the caller's path: the call runs with a non-recording
+// stand-in carrying the span's planned ids (deferred-start.ts), and after the caller has its result the span is
+// created with the start time taken when the call began, given its attributes, and ended at the time the call ended
+// (deferred-end.ts). The exported span is the same either way; span processors see its onStart() late, just before
+// its onEnd(). On an app's own provider the span starts and ends during the call.
 import {
   diag,
   INVALID_SPAN_CONTEXT,
@@ -38,8 +41,9 @@ import { contentPolicy, detachContent, redactMessages, redactParts, serializeCap
 import { contextAttributes } from '../context.ts';
 import * as sc from '../semconv.ts';
 import { deferEnd, type DeferredEnd } from './deferred-end.ts';
+import { StandInSpan, type PlannedSpan, type SpanStarts } from './deferred-start.ts';
 import { parentContext } from './suppress.ts';
-import { defaultDefersEnds, getTracer } from './tracer.ts';
+import { defaultSpanStarts, getTracer } from './tracer.ts';
 
 export interface InstrumentationOptions extends ContentOptions {
   /** Send this client's spans to this provider instead of the one init() set up (or the global one). */
@@ -50,8 +54,11 @@ export interface InstrumentationOptions extends ContentOptions {
 export interface Instrumentation {
   readonly tracer: () => Tracer;
   readonly content: () => ContentPolicy;
-  /** Whether the spans' ends may be finished off the caller's path (deferred-end.ts): only on init()'s provider. */
-  readonly defersEnds: () => boolean;
+  /**
+   * How spans may be started off the caller's path (deferred-start.ts), and then ended off it too (deferred-end.ts):
+   * only on init()'s provider. Undefined: the span starts and ends at once.
+   */
+  readonly starts: () => SpanStarts | undefined;
 }
 
 export function createInstrumentation(options?: InstrumentationOptions): Instrumentation {
@@ -60,7 +67,7 @@ export function createInstrumentation(options?: InstrumentationOptions): Instrum
   return {
     tracer: fixed ? () => fixed : () => getTracer(),
     content: contentPolicy(options),
-    defersEnds: fixed ? () => false : defaultDefersEnds,
+    starts: fixed ? () => undefined : defaultSpanStarts,
   };
 }
 
@@ -120,12 +127,13 @@ function swallow(what: string, error: unknown): void {
 }
 
 /**
- * Starts the span for one LLM call. Never throws; with a broken tracer it returns an inert LlmSpan.
+ * Starts the span for one LLM call (on init()'s provider: plans it, deferred-start.ts). Never throws; with a broken
+ * tracer it returns an inert LlmSpan.
  *
  * The span starts with the attributes the conventions want at creation, for samplers (operation, provider, model,
  * server), and the withContext() ones; the request parameters join the result attributes when the span is
  * finished. The OTel SDK validates start attributes twice and later ones once, so that is less work, and none of
- * it on the caller's path when the end is deferred.
+ * it on the caller's path when the span is deferred.
  */
 export function startLlmSpan(instrumentation: Instrumentation, request: LlmRequest, parent: Context = parentContext()): LlmSpan {
   try {
@@ -140,14 +148,34 @@ export function startLlmSpan(instrumentation: Instrumentation, request: LlmReque
     if (fromContext) Object.assign(attributes, fromContext);
 
     const name = request.model ? `${request.operation} ${request.model}` : request.operation;
-    const span = instrumentation.tracer().startSpan(name, { kind: SpanKind.CLIENT, attributes }, parent);
-    const call = new LlmSpan(span, trace.setSpan(parent, span), instrumentation.content, instrumentation.defersEnds());
+    const tracer = instrumentation.tracer();
+    const starts = instrumentation.starts();
+    if (starts) {
+      const planned = starts.plan(parent);
+      const standIn = planned ? new StandInSpan(planned) : trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+      const start = planned?.sampled ? { starts, tracer, planned, name, attributes, parent } : undefined;
+      const call = new LlmSpan(standIn, trace.setSpan(parent, standIn), instrumentation.content, start);
+      if (start) call.recordRequest(request);
+      return call;
+    }
+    const span = tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, parent);
+    const call = new LlmSpan(span, trace.setSpan(parent, span), instrumentation.content, undefined);
     if (span.isRecording()) call.recordRequest(request);
     return call;
   } catch (error) {
     swallow('starting the LLM span', error);
-    return new LlmSpan(trace.wrapSpanContext(INVALID_SPAN_CONTEXT), parent, instrumentation.content, false);
+    return new LlmSpan(trace.wrapSpanContext(INVALID_SPAN_CONTEXT), parent, instrumentation.content, undefined);
   }
+}
+
+/** A span planned on the caller's path and started when it is finished (deferred-start.ts). */
+interface DeferredStart {
+  starts: SpanStarts;
+  tracer: Tracer;
+  planned: PlannedSpan;
+  name: string;
+  attributes: Attributes;
+  parent: Context;
 }
 
 /** The request parameters as attributes: plain values, copied now, recorded when the span is finished. */
@@ -181,11 +209,16 @@ interface Ending {
 }
 
 export class LlmSpan implements DeferredEnd {
-  readonly span: Span;
-  /** The parent context with this span active: run the provider call in it. */
+  /** The span: the real one, or until a deferred start creates it when finishing, the stand-in the context holds. */
+  #span: Span;
+  /** The parent context with this span (or its stand-in, with the same ids) active: run the provider call in it. */
   readonly context: Context;
   #policy: () => ContentPolicy;
+  /** Set when the span is started and ended off the caller's path; cleared when it is started. */
+  #deferredStart: DeferredStart | undefined;
   #defer: boolean;
+  #recorded: boolean;
+  /** performance.now() of the start: a deferred start's start time, and the origin of the time to first chunk. */
   #started = performance.now();
   /**
    * performance.now() of the last progress timestamped: the start, the response, the first chunk. Not every chunk:
@@ -202,11 +235,13 @@ export class LlmSpan implements DeferredEnd {
   /** Called once when the call ends (abandoned.ts unregisters the stream). */
   onEnd: ((call: LlmSpan) => void) | undefined;
 
-  constructor(span: Span, context: Context, policy: () => ContentPolicy, defer: boolean) {
-    this.span = span;
+  constructor(span: Span, context: Context, policy: () => ContentPolicy, deferredStart: DeferredStart | undefined) {
+    this.#span = span;
     this.context = context;
     this.#policy = policy;
-    this.#defer = defer;
+    this.#deferredStart = deferredStart;
+    this.#defer = deferredStart !== undefined;
+    this.#recorded = this.#defer || span.isRecording();
   }
 
   get ended(): boolean {
@@ -214,7 +249,7 @@ export class LlmSpan implements DeferredEnd {
   }
 
   get recording(): boolean {
-    return !this.#ended && this.span.isRecording();
+    return !this.#ended && this.#recorded;
   }
 
   /** Whether content attributes will be recorded for this call. */
@@ -286,7 +321,7 @@ export class LlmSpan implements DeferredEnd {
         swallow('the end hook', error);
       }
     }
-    if (!this.span.isRecording()) return;
+    if (!this.#recorded) return;
     const ending: Ending = { time, attributes: this.#requestAttributes ?? {}, output: undefined, failure };
     this.#requestAttributes = undefined;
     try {
@@ -320,7 +355,8 @@ export class LlmSpan implements DeferredEnd {
   }
 
   #finish(ending: Ending): void {
-    const span = this.span;
+    const span = this.#startSpan();
+    if (!span) return;
     try {
       span.setAttributes(ending.attributes);
     } catch (error) {
@@ -342,6 +378,21 @@ export class LlmSpan implements DeferredEnd {
       span.end(ending.time);
     } catch (error) {
       swallow('ending the span', error);
+    }
+  }
+
+  /** The span to finish: for a deferred start, created now, as planned when the call began. */
+  #startSpan(): Span | undefined {
+    const start = this.#deferredStart;
+    if (!start) return this.#span;
+    this.#deferredStart = undefined;
+    try {
+      const { starts, tracer, planned, name, attributes, parent } = start;
+      this.#span = starts.start(tracer, planned, name, SpanKind.CLIENT, attributes, this.#started, parent);
+      return this.#span;
+    } catch (error) {
+      swallow('starting the LLM span', error);
+      return undefined;
     }
   }
 
@@ -379,7 +430,7 @@ export class LlmSpan implements DeferredEnd {
 
   #setJson(attribute: string, value: unknown[], maxLength: number): void {
     const { json, truncated } = serializeCapped(value, maxLength);
-    this.span.setAttribute(attribute, json);
+    this.#span.setAttribute(attribute, json);
     if (truncated) (this.#truncated ??= []).push(attribute);
   }
 }
