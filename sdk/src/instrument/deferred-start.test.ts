@@ -1,7 +1,8 @@
 // On the provider init() builds, an LLM span is created only when it is finished, after the call (deferred-start.ts).
 // What a user relies on must not change: HTTP spans made inside the call are its children, the trace context sent
 // with the request names it, a parent's sampling decision is followed, and its start time is when the call began.
-import { context, ROOT_CONTEXT, SpanKind, trace, TraceFlags, type Context, type SpanContext } from '@opentelemetry/api';
+import Anthropic from '@anthropic-ai/sdk';
+import { context, propagation, ROOT_CONTEXT, SpanKind, trace, TraceFlags, type Context, type SpanContext } from '@opentelemetry/api';
 import { hrTimeToMilliseconds, suppressTracing, TraceState, W3CTraceContextPropagator } from '@opentelemetry/core';
 import {
   AlwaysOnSampler,
@@ -14,7 +15,7 @@ import {
   type SpanExporter,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace';
-import { startOpenAIServer, type OpenAIServer } from '@parallax/testing';
+import { startAnthropicServer, startOpenAIServer, type AnthropicServer, type OpenAIServer } from '@parallax/testing';
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { traced, withContext } from '../context.ts';
@@ -35,13 +36,14 @@ class RecordingExporter implements SpanExporter {
 
 const w3c = new W3CTraceContextPropagator();
 let server: OpenAIServer;
+let anthropicServer: AnthropicServer;
 let exporter: RecordingExporter;
 
 beforeAll(async () => {
-  server = await startOpenAIServer();
+  [server, anthropicServer] = await Promise.all([startOpenAIServer(), startAnthropicServer()]);
 });
 afterAll(async () => {
-  await server.close();
+  await Promise.all([server.close(), anthropicServer.close()]);
 });
 beforeEach(() => {
   exporter = new RecordingExporter();
@@ -122,6 +124,21 @@ describe('a span started after the call keeps its place in the trace', () => {
     await flush();
     const llm = named('chat gpt-4o-mini');
     expect(sent.traceparent).toBe(`00-${llm.spanContext().traceId}-${llm.spanContext().spanId}-01`);
+  });
+
+  it('an Anthropic call, run with tracing suppressed (the SDK traces itself), sends the LLM span as the parent', async () => {
+    propagation.setGlobalPropagator(w3c);
+    try {
+      anthropicServer.enqueue({ text: 'Hello', usage: { input_tokens: 3, output_tokens: 1 } });
+      const anthropic = wrap(new Anthropic({ apiKey: 'test', baseURL: anthropicServer.url, maxRetries: 0 }));
+      await anthropic.messages.create({ model: 'claude-haiku-4-5', max_tokens: 16, messages: [{ role: 'user', content: 'Hi' }] });
+      await flush();
+    } finally {
+      propagation.disable();
+    }
+    expect(exporter.spans.map((span) => span.name)).toEqual(['chat claude-haiku-4-5']);
+    const llm = exporter.spans[0]!.spanContext();
+    expect(anthropicServer.requests.at(-1)!.headers.traceparent).toBe(`00-${llm.traceId}-${llm.spanId}-01`);
   });
 
   it('inside traced() and withContext(): the parent, the trace, the context attributes', async () => {

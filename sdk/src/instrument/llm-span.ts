@@ -216,7 +216,9 @@ export class LlmSpan implements DeferredEnd {
   #policy: () => ContentPolicy;
   /** Set when the span is started and ended off the caller's path; cleared when it is started. */
   #deferredStart: DeferredStart | undefined;
+  /** Whether finishing the span is queued (deferred-end.ts) rather than done when the call ends. */
   #defer: boolean;
+  /** Whether the span is recorded (sampled); the stand-in of a deferred start never is, the span will be. */
   #recorded: boolean;
   /** performance.now() of the start: a deferred start's start time, and the origin of the time to first chunk. */
   #started = performance.now();
