@@ -41,11 +41,13 @@ export async function listNewestTraces(storage: Storage, query: TraceQuery): Pro
     params.cursorTrace = query.cursor.traceId;
   }
   const cursor = (start: string, id: string) => (query.cursor ? [`(${start}, ${id}) < ({cursorValue:DateTime64(9, 'UTC')}, {cursorTrace:String})`] : []);
-  // Candidates are summed from trace_summaries when it holds what the other conditions test (models,
-  // users, tags, errors); text and metadata are in the spans only.
+  // With other conditions that trace_summaries can test (models, users, tags, errors), most candidates
+  // may fail them: they are tested there first and the rest summed from it. Text and metadata are in
+  // the spans only; and without other conditions every candidate is listed, so one read of their
+  // spans is quicker (a 24h list at 1M spans: 47 vs 67 ms p50 through the rollup's two reads).
   const rollupForms = others.flatMap((c) => (c.rollup ? [c.rollup] : []));
   const summariseCandidates =
-    rollupForms.length === others.length
+    others.length > 0 && rollupForms.length === others.length
       ? (traceIds: string[]) =>
           summariseFromRollup(storage, query, traceIds, { prefilter: rollupForms, exact: [...rollupForms, ...totals.map((c) => c.sql), ...cursor('traceStart', 'traceId')] }, params)
       : (traceIds: string[]) =>
@@ -57,7 +59,8 @@ export async function listNewestTraces(storage: Storage, query: TraceQuery): Pro
   // before the cursor: the walk can start there. With conditions, its matching span may be later.
   const afterCursor = query.cursor && !driving ? nanosOf(query.cursor.value) + 1n : toNs;
   let end = afterCursor < toNs ? afterCursor : toNs;
-  let width = HOUR_NS;
+  // A condition read from a projection sorted by it costs little per hour of window: start with a day.
+  let width = driving?.sortedRead ? 24n * HOUR_NS : HOUR_NS;
   let batch = (query.limit + 1) * 2;
   const seen = new Set<string>();
   const found = new Map<string, SummaryRow>();

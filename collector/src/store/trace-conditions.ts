@@ -21,6 +21,8 @@ export interface SpanCondition {
   params: Record<string, unknown>;
   /** The same condition on a trace's merged trace_summaries rows (trace-summaries.ts), when they hold what it tests. */
   rollup?: string;
+  /** Its spans are read from a projection sorted by it (migration 16), so a wide window costs little more than a narrow one. */
+  sortedRead?: true;
 }
 
 const TEXT_MATCH =
@@ -32,12 +34,12 @@ const TEXT_MATCH =
  */
 export function spanConditions(query: TraceQuery): SpanCondition[] {
   const conditions: SpanCondition[] = [];
-  const add = (key: keyof TraceQuery, sql: string, rollup?: string) => {
+  const add = (key: keyof TraceQuery, sql: string, more: Pick<SpanCondition, 'rollup' | 'sortedRead'> = {}) => {
     const value = query[key];
-    if (typeof value === 'string' && value) conditions.push({ sql, params: { [key]: value }, ...(rollup ? { rollup } : {}) });
+    if (typeof value === 'string' && value) conditions.push({ sql, params: { [key]: value }, ...more });
   };
   add('sessionId', 'session_id = {sessionId:String}');
-  add('userId', 'user_id = {userId:String}', 'has(traceUsers, {userId:String})');
+  add('userId', 'user_id = {userId:String}', { rollup: 'has(traceUsers, {userId:String})', sortedRead: true });
   Object.entries(query.metadata ?? {}).forEach(([key, value], i) => {
     conditions.push({
       sql: `attributes[{metaKey${i}:String}] = {metaValue${i}:String}`,
@@ -46,11 +48,11 @@ export function spanConditions(query: TraceQuery): SpanCondition[] {
   });
   add('q', TEXT_MATCH);
   if (query.status === 'error') conditions.push({ sql: "status_code = 'ERROR'", params: {}, rollup: 'errorCount > 0' });
-  add('model', 'model = {model:String}', 'has(models, {model:String})');
-  add('tag', 'has(tags, {tag:String})', 'has(traceTags, {tag:String})');
-  add('provider', 'provider = {provider:String}', 'has(traceProviders, {provider:String})');
-  add('service', 'service_name = {service:String}', 'has(traceServices, {service:String})');
-  add('environment', 'environment = {environment:String}', 'has(traceEnvironments, {environment:String})');
+  add('model', 'model = {model:String}', { rollup: 'has(models, {model:String})' });
+  add('tag', 'has(tags, {tag:String})', { rollup: 'has(traceTags, {tag:String})' });
+  add('provider', 'provider = {provider:String}', { rollup: 'has(traceProviders, {provider:String})' });
+  add('service', 'service_name = {service:String}', { rollup: 'has(traceServices, {service:String})' });
+  add('environment', 'environment = {environment:String}', { rollup: 'has(traceEnvironments, {environment:String})' });
   return conditions;
 }
 
