@@ -10,7 +10,6 @@ import {
   SimpleSpanProcessor,
   TracerProvider,
   type ReadableSpan,
-  type SpanExporter,
 } from '@opentelemetry/sdk-trace';
 import { startAnthropicServer, startGeminiServer, startOpenAIServer, type AnthropicServer, type GeminiServer, type OpenAIServer } from '@parallax/testing';
 import OpenAI from 'openai';
@@ -18,21 +17,9 @@ import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/ch
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { traced } from '../context.ts';
 import { flush, init, shutdown } from '../init.ts';
-import { collectGarbageUntil } from '../testing/spans.ts';
+import { collectGarbageUntil, RecordingExporter } from '../testing/spans.ts';
 import { wrap } from '../wrap.ts';
 import { createInstrumentation, startLlmSpan } from './llm-span.ts';
-
-/** Keeps every exported span, also through shutdown() (the in-memory exporter forgets them then). */
-class RecordingExporter implements SpanExporter {
-  spans: ReadableSpan[] = [];
-  export(spans: ReadableSpan[], done: (result: { code: number }) => void): void {
-    this.spans.push(...spans);
-    done({ code: 0 });
-  }
-  shutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-}
 
 let openaiServer: OpenAIServer;
 let anthropicServer: AnthropicServer;

@@ -12,7 +12,6 @@ import {
   TracerProvider,
   type ReadableSpan,
   type Span,
-  type SpanExporter,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace';
 import { startAnthropicServer, startOpenAIServer, type AnthropicServer, type OpenAIServer } from '@parallax/testing';
@@ -20,19 +19,9 @@ import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { traced, withContext } from '../context.ts';
 import { flush, init, shutdown } from '../init.ts';
+import { RecordingExporter } from '../testing/spans.ts';
 import { wrap } from '../wrap.ts';
 import { SpanStarts } from './deferred-start.ts';
-
-class RecordingExporter implements SpanExporter {
-  spans: ReadableSpan[] = [];
-  export(spans: ReadableSpan[], done: (result: { code: number }) => void): void {
-    this.spans.push(...spans);
-    done({ code: 0 });
-  }
-  shutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-}
 
 const w3c = new W3CTraceContextPropagator();
 let server: OpenAIServer;

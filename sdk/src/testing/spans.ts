@@ -3,7 +3,7 @@ import { context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace';
 
 export interface SpanCapture {
   tracerProvider: TracerProvider;
@@ -70,4 +70,16 @@ export async function collectGarbageUntil(check: () => boolean, rounds = 20): Pr
     await new Promise((resolve) => setTimeout(resolve, 0));
   }
   return check();
+}
+
+/** Keeps every exported span, also through shutdown() (the in-memory exporter forgets them then). */
+export class RecordingExporter implements SpanExporter {
+  spans: ReadableSpan[] = [];
+  export(spans: ReadableSpan[], done: (result: { code: number }) => void): void {
+    this.spans.push(...spans);
+    done({ code: 0 });
+  }
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
 }
