@@ -42,8 +42,8 @@ const COLUMNS = `${KEY}, root, first_start, last_end, spans, llm_calls, errors, 
 
 export const TRACE_SUMMARIES_DDL = [
   // Granules of 64 rows and 2-8 KiB compression blocks: 1,200 traces spread over a month summed in
-  // 0.16-0.21 s at 10M spans; in 256-row granules 0.4-0.55 s with the default 64 KiB-1 MiB blocks and
-  // about 2x slower with 4-16 KiB blocks; 0.45 s from the spans. 35 B/span on disk (31 and 33).
+  // 0.16-0.21 s at 10M spans; in 256-row granules 0.4-0.55 s with the default 64 KiB-1 MiB blocks, and
+  // about twice the 64-row time with 4-16 KiB blocks; 0.45 s from the spans. 35 B/span (31 and 33).
   `CREATE TABLE IF NOT EXISTS {db}.trace_summaries (
     project_id LowCardinality(String),
     trace_id FixedString(32),
