@@ -94,8 +94,16 @@ describe('newest-first trace lists', () => {
         { model: 'gpt-4o', user: 'u8', at: base + 4 * HOUR + 5 * 60_000, tags: ['beta'] },
       ],
     });
-    // A trace in the last, partial hour of the range.
+    // Traces in the last, partial hour of the range: one wholly inside it, one with a second call after its end
+    // (only the first counts, so that hour's rollup row cannot stand for the trace).
     traces.push({ rootAt: base + 9 * HOUR + 2 * 60_000, calls: [{ model: 'gpt-4o-mini', user: 'u1', at: base + 9 * HOUR + 2 * 60_000 + 5, tags: ['beta'] }] });
+    traces.push({
+      rootAt: base + 9 * HOUR + 4 * 60_000,
+      calls: [
+        { model: 'gpt-4o-mini', user: 'u1', at: base + 9 * HOUR + 4 * 60_000 + 5, tags: ['beta'] },
+        { model: 'claude-haiku-4-5', user: 'u1', at: base + 9 * HOUR + 9 * 60_000 },
+      ],
+    });
     // A trace that began before the range: only its spans inside the range count.
     traces.push({ rootAt: from - 10 * 60_000, calls: [{ model: 'gpt-4o-mini', user: 'u2', at: from + 60_000 }] });
     for (let start = 0; start < traces.length; start += 6) {
@@ -151,6 +159,7 @@ describe('newest-first trace lists', () => {
     'session=s1&user=u9',
     'provider=openai&status=error',
     'user=u2&status=ok',
+    'user=u2&model=gpt-4o-mini',
   ];
   it.each(filters)('lists the same traces as oldest-first reversed, page by page (%s)', async (filter) => {
     const oldestFirst = (await list(`${filter}&sort=time&order=asc&limit=500`)).traces;
