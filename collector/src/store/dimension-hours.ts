@@ -1,6 +1,6 @@
 import type { FilterDimension } from '../api/contract.ts';
 import type { Storage } from './clickhouse.ts';
-import { quoteIdentifier } from './clickhouse.ts';
+import { backfillByDay } from './backfill.ts';
 import { clickhouseParamTime } from './filters.ts';
 import { wholeHours } from './llm-hours.ts';
 import { select } from './queries.ts';
@@ -43,22 +43,14 @@ export const DIMENSION_HOURS_DDL = [
     ${ROLLUP_ROWS} FROM ${PAIRS_OF_SPANS} WHERE pair.2 != '' ${GROUP_ROWS}`,
 ];
 
-/**
- * Fills the rollup from the spans already stored, a day at a time. Starts from an empty table, so
- * a backfill cut short by a crash simply runs again (nothing ingests while migrations run).
- */
-export async function backfillDimensionHours(storage: Storage): Promise<void> {
-  const db = quoteIdentifier(storage.database);
-  await storage.client.command({ query: `TRUNCATE TABLE ${db}.dimension_hours` });
-  const result = await storage.client.query({ query: `SELECT DISTINCT toString(toDate(start_time)) AS day FROM ${db}.spans ORDER BY day`, format: 'JSONEachRow' });
-  for (const { day } of await result.json<{ day: string }>()) {
-    await storage.client.command({
-      query: `INSERT INTO ${db}.dimension_hours (project_id, dimension, hour, value, spans)
-        ${ROLLUP_ROWS} FROM ${PAIRS_OF_SPANS.replace('{db}', db)}
-        WHERE pair.2 != '' AND toDate(start_time) = {day:Date} ${GROUP_ROWS}`,
-      query_params: { day },
-    });
-  }
+export function backfillDimensionHours(storage: Storage): Promise<void> {
+  return backfillByDay(
+    storage,
+    'dimension_hours',
+    `INSERT INTO {db}.dimension_hours (project_id, dimension, hour, value, spans)
+      ${ROLLUP_ROWS} FROM ${PAIRS_OF_SPANS}
+      WHERE pair.2 != '' AND toDate(start_time) = {day:Date} ${GROUP_ROWS}`,
+  );
 }
 
 export interface DimensionValue {

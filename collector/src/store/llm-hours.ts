@@ -1,5 +1,6 @@
 import type { Storage } from './clickhouse.ts';
 import { quoteIdentifier } from './clickhouse.ts';
+import { backfillByDay } from './backfill.ts';
 import { clickhouseParamTime, type SpanFilter } from './filters.ts';
 import { select } from './queries.ts';
 
@@ -156,28 +157,18 @@ export async function backfillLlmDaysSample(storage: Storage): Promise<void> {
   });
 }
 
-/**
- * Fills a rollup from the spans already stored, one day at a time so memory stays bounded on a big
- * data directory. Starts from an empty table, so a backfill cut short by a crash simply runs again
- * (nothing ingests while migrations run).
- */
-async function backfill(storage: Storage, table: string, columns: string, aggregates: string, where: string): Promise<void> {
-  const db = quoteIdentifier(storage.database);
-  await storage.client.command({ query: `TRUNCATE TABLE ${db}.${table}` });
-  const result = await storage.client.query({
-    query: `SELECT DISTINCT toString(toDate(start_time)) AS day FROM ${db}.spans WHERE ${where} ORDER BY day`,
-    format: 'JSONEachRow',
-  });
-  for (const { day } of await result.json<{ day: string }>()) {
-    await storage.client.command({
-      query: `INSERT INTO ${db}.${table} (${columns})
-        SELECT project_id, toStartOfHour(start_time) AS hour, model, provider, service_name, environment, ${aggregates}
-        FROM ${db}.spans
-        WHERE ${where} AND toDate(start_time) = {day:Date}
-        GROUP BY ${KEY}`,
-      query_params: { day },
-    });
-  }
+/** Fills an llm_hours-shaped rollup from the spans already stored (backfill.ts). */
+function backfill(storage: Storage, table: string, columns: string, aggregates: string, where: string): Promise<void> {
+  return backfillByDay(
+    storage,
+    table,
+    `INSERT INTO {db}.${table} (${columns})
+      SELECT project_id, toStartOfHour(start_time) AS hour, model, provider, service_name, environment, ${aggregates}
+      FROM {db}.spans
+      WHERE ${where} AND toDate(start_time) = {day:Date}
+      GROUP BY ${KEY}`,
+    where,
+  );
 }
 
 export function backfillLlmHours(storage: Storage): Promise<void> {

@@ -1,6 +1,7 @@
 import type { Storage } from './clickhouse.ts';
-import { quoteIdentifier } from './clickhouse.ts';
+import { backfillByDay } from './backfill.ts';
 import { clickhouseParamTime, type SpanFilter } from './filters.ts';
+import { CALL_TOTAL_TYPES, SPAN_TOTAL_COLUMNS, SPAN_TOTALS } from './span-totals.ts';
 
 /**
  * The session_hours rollup: each session's spans per project, hour and user, pre-aggregated (first
@@ -11,21 +12,9 @@ import { clickhouseParamTime, type SpanFilter } from './filters.ts';
 
 const KEY = 'project_id, hour, session_id, user_id';
 
-/** A group of a session's spans summed, as both session rollups keep it; aliases match their columns. */
-export const SESSION_TOTALS = `
-  min(start_time) AS first_start,
-  max(end_time) AS last_end,
-  countIf(operation != '') AS llm_calls,
-  countIf(status_code = 'ERROR') AS errors,
-  sum(input_tokens) AS input_tokens,
-  sum(output_tokens) AS output_tokens,
-  toInt64(countIf(cost_total IS NOT NULL)) AS priced_calls,
-  sum(ifNull(cost_total, 0)) AS cost`;
-/** The same names in the same order, as columns. */
-export const SESSION_TOTAL_COLUMNS = 'first_start, last_end, llm_calls, errors, input_tokens, output_tokens, priced_calls, cost';
 /** This rollup's columns computed from a group of spans, in the order of COLUMNS after the key. */
-const SESSION_AGGREGATES = `${SESSION_TOTALS}, uniqExactState(trace_id) AS traces`;
-const COLUMNS = `${KEY}, ${SESSION_TOTAL_COLUMNS}, traces`;
+const SESSION_AGGREGATES = `${SPAN_TOTALS}, uniqExactState(trace_id) AS traces`;
+const COLUMNS = `${KEY}, ${SPAN_TOTAL_COLUMNS}, traces`;
 
 export const SESSION_HOURS_DDL = [
   `CREATE TABLE IF NOT EXISTS {db}.session_hours (
@@ -36,12 +25,7 @@ export const SESSION_HOURS_DDL = [
     first_start SimpleAggregateFunction(min, DateTime64(9, 'UTC')),
     last_end SimpleAggregateFunction(max, DateTime64(9, 'UTC')),
     traces AggregateFunction(uniqExact, FixedString(32)),
-    llm_calls SimpleAggregateFunction(sum, UInt64),
-    errors SimpleAggregateFunction(sum, UInt64),
-    input_tokens SimpleAggregateFunction(sum, UInt64),
-    output_tokens SimpleAggregateFunction(sum, UInt64),
-    priced_calls SimpleAggregateFunction(sum, Int64),
-    cost SimpleAggregateFunction(sum, Float64)
+    ${CALL_TOTAL_TYPES}
   ) ENGINE = AggregatingMergeTree
   PARTITION BY toYYYYMM(hour)
   ORDER BY (${KEY})`,
@@ -52,27 +36,17 @@ export const SESSION_HOURS_DDL = [
     GROUP BY ${KEY}`,
 ];
 
-/**
- * Fills the rollup from the spans already stored, a day at a time. Starts from an empty table, so
- * a backfill cut short by a crash simply runs again (nothing ingests while migrations run).
- */
-export async function backfillSessionHours(storage: Storage): Promise<void> {
-  const db = quoteIdentifier(storage.database);
-  await storage.client.command({ query: `TRUNCATE TABLE ${db}.session_hours` });
-  const result = await storage.client.query({
-    query: `SELECT DISTINCT toString(toDate(start_time)) AS day FROM ${db}.spans WHERE session_id != '' ORDER BY day`,
-    format: 'JSONEachRow',
-  });
-  for (const { day } of await result.json<{ day: string }>()) {
-    await storage.client.command({
-      query: `INSERT INTO ${db}.session_hours (${COLUMNS})
-        SELECT project_id, toStartOfHour(start_time) AS hour, session_id, user_id, ${SESSION_AGGREGATES}
-        FROM ${db}.spans
-        WHERE session_id != '' AND toDate(start_time) = {day:Date}
-        GROUP BY ${KEY}`,
-      query_params: { day },
-    });
-  }
+export function backfillSessionHours(storage: Storage): Promise<void> {
+  return backfillByDay(
+    storage,
+    'session_hours',
+    `INSERT INTO {db}.session_hours (${COLUMNS})
+      SELECT project_id, toStartOfHour(start_time) AS hour, session_id, user_id, ${SESSION_AGGREGATES}
+      FROM {db}.spans
+      WHERE session_id != '' AND toDate(start_time) = {day:Date}
+      GROUP BY ${KEY}`,
+    "session_id != ''",
+  );
 }
 
 /** Whether the rollup can answer for this filter: narrowed at most by user. One session is found in

@@ -1,9 +1,9 @@
 import type { SessionModelUsage, SessionSummary } from '../api/contract.ts';
 import type { Storage } from './clickhouse.ts';
-import { quoteIdentifier } from './clickhouse.ts';
+import { backfillByDay } from './backfill.ts';
 import { toIso } from './projects.ts';
 import { select } from './queries.ts';
-import { SESSION_TOTAL_COLUMNS, SESSION_TOTALS } from './session-hours.ts';
+import { CALL_TOTAL_TYPES, SPAN_TOTAL_COLUMNS, SPAN_TOTALS } from './span-totals.ts';
 
 /**
  * The session_traces rollup: each session's spans per project, trace, hour, model and provider,
@@ -15,9 +15,9 @@ import { SESSION_TOTAL_COLUMNS, SESSION_TOTALS } from './session-hours.ts';
 
 const KEY = 'project_id, session_id, trace_id, hour, model, provider';
 
-const COLUMNS = `${KEY}, ${SESSION_TOTAL_COLUMNS}, user_id`;
+const COLUMNS = `${KEY}, ${SPAN_TOTAL_COLUMNS}, user_id`;
 /** This rollup's rows computed from spans, in the order of COLUMNS. */
-const ROWS_OF_SPANS = `SELECT project_id, session_id, trace_id, toStartOfHour(start_time) AS hour, model, provider, ${SESSION_TOTALS}, max(user_id) AS user_id`;
+const ROWS_OF_SPANS = `SELECT project_id, session_id, trace_id, toStartOfHour(start_time) AS hour, model, provider, ${SPAN_TOTALS}, max(user_id) AS user_id`;
 
 export const SESSION_TRACES_DDL = [
   `CREATE TABLE IF NOT EXISTS {db}.session_traces (
@@ -30,12 +30,7 @@ export const SESSION_TRACES_DDL = [
     first_start SimpleAggregateFunction(min, DateTime64(9, 'UTC')),
     last_end SimpleAggregateFunction(max, DateTime64(9, 'UTC')),
     user_id SimpleAggregateFunction(max, String),
-    llm_calls SimpleAggregateFunction(sum, UInt64),
-    errors SimpleAggregateFunction(sum, UInt64),
-    input_tokens SimpleAggregateFunction(sum, UInt64),
-    output_tokens SimpleAggregateFunction(sum, UInt64),
-    priced_calls SimpleAggregateFunction(sum, Int64),
-    cost SimpleAggregateFunction(sum, Float64)
+    ${CALL_TOTAL_TYPES}
   ) ENGINE = AggregatingMergeTree
   PARTITION BY toYYYYMM(hour)
   ORDER BY (${KEY})`,
@@ -43,24 +38,14 @@ export const SESSION_TRACES_DDL = [
     ${ROWS_OF_SPANS} FROM {db}.spans WHERE session_id != '' GROUP BY ${KEY}`,
 ];
 
-/**
- * Fills the rollup from the spans already stored, a day at a time. Starts from an empty table, so
- * a backfill cut short by a crash simply runs again (nothing ingests while migrations run).
- */
-export async function backfillSessionTraces(storage: Storage): Promise<void> {
-  const db = quoteIdentifier(storage.database);
-  await storage.client.command({ query: `TRUNCATE TABLE ${db}.session_traces` });
-  const result = await storage.client.query({
-    query: `SELECT DISTINCT toString(toDate(start_time)) AS day FROM ${db}.spans WHERE session_id != '' ORDER BY day`,
-    format: 'JSONEachRow',
-  });
-  for (const { day } of await result.json<{ day: string }>()) {
-    await storage.client.command({
-      query: `INSERT INTO ${db}.session_traces (${COLUMNS})
-        ${ROWS_OF_SPANS} FROM ${db}.spans WHERE session_id != '' AND toDate(start_time) = {day:Date} GROUP BY ${KEY}`,
-      query_params: { day },
-    });
-  }
+export function backfillSessionTraces(storage: Storage): Promise<void> {
+  return backfillByDay(
+    storage,
+    'session_traces',
+    `INSERT INTO {db}.session_traces (${COLUMNS})
+      ${ROWS_OF_SPANS} FROM {db}.spans WHERE session_id != '' AND toDate(start_time) = {day:Date} GROUP BY ${KEY}`,
+    "session_id != ''",
+  );
 }
 
 const ONE_SESSION = 'project_id = {project:String} AND session_id = {session:String}';

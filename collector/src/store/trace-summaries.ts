@@ -1,8 +1,9 @@
 import type { Storage } from './clickhouse.ts';
-import { quoteIdentifier } from './clickhouse.ts';
+import { backfillByDay } from './backfill.ts';
 import { clickhouseParamTime } from './filters.ts';
 import { wholeHours } from './llm-hours.ts';
 import { select } from './queries.ts';
+import { CALL_TOTAL_TYPES, SPAN_TOTAL_COLUMNS, SPAN_TOTALS } from './span-totals.ts';
 import type { TraceRow } from './traces.ts';
 
 /**
@@ -22,15 +23,8 @@ const HOUR_MS = 3_600_000;
 /** A trace's spans of one hour as rollup columns; also how the partial hours of a range are read from spans. */
 const ROWS_OF_SPANS = `SELECT project_id, trace_id, toStartOfHour(start_time) AS hour,
   argMinState((name, toString(service_name)), (parent_span_id != '', start_time)) AS root,
-  min(start_time) AS first_start,
-  max(end_time) AS last_end,
   count() AS spans,
-  countIf(operation != '') AS llm_calls,
-  countIf(status_code = 'ERROR') AS errors,
-  sum(input_tokens) AS input_tokens,
-  sum(output_tokens) AS output_tokens,
-  toInt64(countIf(cost_total IS NOT NULL)) AS priced_calls,
-  sum(ifNull(cost_total, 0)) AS cost,
+  ${SPAN_TOTALS},
   groupUniqArrayIf(toString(model), model != '') AS models,
   groupUniqArrayIf(toString(provider), provider != '') AS providers,
   groupUniqArrayIf(toString(service_name), service_name != '') AS services,
@@ -38,7 +32,7 @@ const ROWS_OF_SPANS = `SELECT project_id, trace_id, toStartOfHour(start_time) AS
   groupUniqArrayIf(user_id, user_id != '') AS users,
   groupUniqArrayArray(tags) AS tags`;
 
-const COLUMNS = `${KEY}, root, first_start, last_end, spans, llm_calls, errors, input_tokens, output_tokens, priced_calls, cost, models, providers, services, environments, users, tags`;
+const COLUMNS = `${KEY}, root, spans, ${SPAN_TOTAL_COLUMNS}, models, providers, services, environments, users, tags`;
 
 export const TRACE_SUMMARIES_DDL = [
   // Granules of 64 rows and 2-8 KiB compression blocks: 1,200 traces spread over a month summed in
@@ -49,15 +43,10 @@ export const TRACE_SUMMARIES_DDL = [
     trace_id FixedString(32),
     hour DateTime('UTC'),
     root AggregateFunction(argMin, Tuple(String, String), Tuple(UInt8, DateTime64(9, 'UTC'))),
+    spans SimpleAggregateFunction(sum, UInt64),
     first_start SimpleAggregateFunction(min, DateTime64(9, 'UTC')),
     last_end SimpleAggregateFunction(max, DateTime64(9, 'UTC')),
-    spans SimpleAggregateFunction(sum, UInt64),
-    llm_calls SimpleAggregateFunction(sum, UInt64),
-    errors SimpleAggregateFunction(sum, UInt64),
-    input_tokens SimpleAggregateFunction(sum, UInt64),
-    output_tokens SimpleAggregateFunction(sum, UInt64),
-    priced_calls SimpleAggregateFunction(sum, Int64),
-    cost SimpleAggregateFunction(sum, Float64),
+    ${CALL_TOTAL_TYPES},
     models SimpleAggregateFunction(groupUniqArrayArray, Array(String)),
     providers SimpleAggregateFunction(groupUniqArrayArray, Array(String)),
     services SimpleAggregateFunction(groupUniqArrayArray, Array(String)),
@@ -72,21 +61,12 @@ export const TRACE_SUMMARIES_DDL = [
     ${ROWS_OF_SPANS} FROM {db}.spans GROUP BY ${KEY}`,
 ];
 
-/**
- * Fills the rollup from the spans already stored, a day at a time. Starts from an empty table, so
- * a backfill cut short by a crash simply runs again (nothing ingests while migrations run).
- */
-export async function backfillTraceSummaries(storage: Storage): Promise<void> {
-  const db = quoteIdentifier(storage.database);
-  await storage.client.command({ query: `TRUNCATE TABLE ${db}.trace_summaries` });
-  const result = await storage.client.query({ query: `SELECT DISTINCT toString(toDate(start_time)) AS day FROM ${db}.spans ORDER BY day`, format: 'JSONEachRow' });
-  for (const { day } of await result.json<{ day: string }>()) {
-    await storage.client.command({
-      query: `INSERT INTO ${db}.trace_summaries (${COLUMNS})
-        ${ROWS_OF_SPANS} FROM ${db}.spans WHERE toDate(start_time) = {day:Date} GROUP BY ${KEY}`,
-      query_params: { day },
-    });
-  }
+export function backfillTraceSummaries(storage: Storage): Promise<void> {
+  return backfillByDay(
+    storage,
+    'trace_summaries',
+    `INSERT INTO {db}.trace_summaries (${COLUMNS}) ${ROWS_OF_SPANS} FROM {db}.spans WHERE toDate(start_time) = {day:Date} GROUP BY ${KEY}`,
+  );
 }
 
 /** A trace's list row from its merged rows, named as TRACE_SUMMARY (trace-conditions.ts) names it, with `startNs`. */
