@@ -135,7 +135,8 @@ export async function summariseFromRollup(
     .map((hour) => clickhouseParamTime(new Date(hour)).slice(0, 19));
   const common = { ...params, project: range.projectId, from: clickhouseParamTime(range.from), to: clickhouseParamTime(range.to) };
 
-  let chosen = traceIds;
+  // Traces whose rows in the range's hours all lie inside it, and those whose partial hours need their spans.
+  let rollupOnly = traceIds;
   let needSpans: string[] = [];
   if (conditions.prefilter.length || partialHours.length) {
     // A trace needs its spans read only when a row of a partial hour may hold spans outside the range:
@@ -152,13 +153,11 @@ export async function summariseFromRollup(
        ) ${conditions.prefilter.length ? `WHERE ${conditions.prefilter.join(' AND ')}` : ''}`,
       { ...common, traceIds, partialHours },
     );
-    chosen = rows.map((r) => r.traceId);
+    rollupOnly = rows.filter((r) => !r.needSpans).map((r) => r.traceId);
     needSpans = rows.filter((r) => r.needSpans).map((r) => r.traceId);
   }
-  if (!chosen.length) return [];
 
   const parts: string[] = [];
-  const rollupOnly = chosen.filter((id) => !needSpans.includes(id));
   if (rollupOnly.length) {
     // Every row of these traces in the range's hours, partial ones included: they lie inside the range.
     parts.push(`SELECT ${COLUMNS} FROM {db}.trace_summaries
