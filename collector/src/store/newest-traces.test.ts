@@ -177,6 +177,31 @@ describe('newest-first trace lists', () => {
     expect((await list('session=s1&user=u8')).traces.map((t) => t.traceId)).toEqual([both?.traceId]);
   });
 
+  it('lists traces when more start in the same nanosecond than the largest batch the walk reads', async () => {
+    // Two days before the other traces, so no other list sees them. Sent as one OTLP/JSON request.
+    const at = BigInt(Math.floor((Date.now() - 3 * 86_400_000) / HOUR) * HOUR) * 1_000_000n;
+    const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
+    const spans = Array.from({ length: 2_100 }, (_, i) => ({
+      traceId: hex(i + 1, 32),
+      spanId: hex(i + 1, 16),
+      name: 'tied',
+      kind: 2,
+      startTimeUnixNano: String(at),
+      endTimeUnixNano: String(at + 1_000_000n),
+    }));
+    const sent = await fetch(`${collector.url}/v1/traces`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${collector.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ resourceSpans: [{ resource: { attributes: [] }, scopeSpans: [{ scope: { name: 'ties' }, spans }] }] }),
+    });
+    expect(sent.status).toBe(200);
+    const window = `from=${new Date(Number(at / 1_000_000n) - HOUR).toISOString()}&to=${new Date(Number(at / 1_000_000n) + HOUR).toISOString()}`;
+    const first = await collector.api<TraceListResponse>(`/api/v1/traces?${window}&limit=1`);
+    expect(first.status).toBe(200);
+    // Equal starts are listed by trace id, highest first.
+    expect(first.body.traces.map((t) => t.traceId)).toEqual([hex(2_100, 32)]);
+  });
+
   it('finds a trace by a call made hours after the trace began', async () => {
     const [late] = (await list('user=u9')).traces;
     expect(late?.models).toEqual(['claude-haiku-4-5']);

@@ -82,10 +82,11 @@ export async function listNewestTraces(storage: Storage, query: TraceQuery): Pro
       if (walked + 1n === end) batch *= 4;
       // When few of the traces read met the other conditions (a user's calls on a model they seldom
       // use), read as many as the rest likely needs at once: each step costs ~0.1 s at 10M spans
-      // whatever its size, and a rare combination took a dozen of them.
+      // whatever its size, and a rare combination took a dozen of them. (The cap is on that guess
+      // only: ties must be able to outgrow it, or the walk would read the same batch forever.)
       const missing = query.limit + 1 - certain;
       const likely = Math.ceil((missing * fresh.length * 1.5) / Math.max(gained.length, 1));
-      batch = Math.min(MAX_BATCH, Math.max(batch, likely));
+      batch = Math.max(batch, Math.min(MAX_BATCH, likely));
       end = walked + 1n;
     } else {
       // Widen by how far short this window came, so a sparse match costs a few steps: one that found
