@@ -49,7 +49,13 @@ export async function listNewestTraces(storage: Storage, query: TraceQuery): Pro
   const summariseCandidates =
     others.length > 0 && rollupForms.length === others.length
       ? (traceIds: string[]) =>
-          summariseFromRollup(storage, query, traceIds, { prefilter: rollupForms, exact: [...rollupForms, ...totals.map((c) => c.sql), ...cursor('traceStart', 'traceId')] }, params)
+          summariseFromRollup(
+            storage,
+            query,
+            traceIds,
+            { prefilter: rollupForms.map((r) => r.prefilter), exact: [...rollupForms.map((r) => r.exact), ...totals.map((c) => c.sql), ...cursor('traceStart', 'traceId')] },
+            params,
+          )
       : (traceIds: string[]) =>
           summarise(storage, params, traceIds, [...others.map((c) => `countIf(${c.sql}) > 0`), ...totals.map((c) => c.sql), ...cursor('min(start_time)', 'trace_id')]);
 

@@ -463,7 +463,7 @@ describe('rollup migrations', () => {
     });
     await first.storage.client.command({ query: `INSERT INTO ${db}.trace_hours SELECT DISTINCT project_id, trace_id, toStartOfHour(start_time) FROM ${db}.spans` });
     await first.storage.client.command({ query: `ALTER TABLE ${db}.spans DROP PROJECTION spans_by_user SETTINGS mutations_sync = 2` });
-    await first.storage.client.command({ query: `DELETE FROM ${db}.schema_migrations WHERE version IN (7, 8, 9, 10, 11, 12, 13, 14, 15, 16)` });
+    await first.storage.client.command({ query: `DELETE FROM ${db}.schema_migrations WHERE version IN (7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17)` });
     const spansBefore = await spansFingerprint(first);
     await first.close();
 

@@ -1,3 +1,4 @@
+import { hasValueHash, type ValueDimension } from './trace-summaries.ts';
 import type { TraceQuery } from './traces.ts';
 
 /** One row per trace: what the trace list shows, summed over the trace's spans in the range. */
@@ -19,8 +20,8 @@ export const TRACE_SUMMARY = `
 export interface SpanCondition {
   sql: string;
   params: Record<string, unknown>;
-  /** The same condition on a trace's merged trace_summaries rows (trace-summaries.ts), when they hold what it tests. */
-  rollup?: string;
+  /** The same condition on a trace's merged trace_summaries rows (trace-summaries.ts RollupConditions), when they hold what it tests. */
+  rollup?: { exact: string; prefilter: string };
   /** Its spans are read from a projection sorted by it (migration 16), so a wide window costs little more than a narrow one. */
   sortedRead?: true;
 }
@@ -38,8 +39,10 @@ export function spanConditions(query: TraceQuery): SpanCondition[] {
     const value = query[key];
     if (typeof value === 'string' && value) conditions.push({ sql, params: { [key]: value }, ...more });
   };
+  // A value the trace's merged rows hold in `set`, tested first on its hash.
+  const valueIn = (set: string, dimension: ValueDimension, key: keyof TraceQuery) => ({ exact: `has(${set}, {${key}:String})`, prefilter: hasValueHash(dimension, key) });
   add('sessionId', 'session_id = {sessionId:String}');
-  add('userId', 'user_id = {userId:String}', { rollup: 'has(traceUsers, {userId:String})', sortedRead: true });
+  add('userId', 'user_id = {userId:String}', { rollup: valueIn('traceUsers', 'user', 'userId'), sortedRead: true });
   Object.entries(query.metadata ?? {}).forEach(([key, value], i) => {
     conditions.push({
       sql: `attributes[{metaKey${i}:String}] = {metaValue${i}:String}`,
@@ -47,12 +50,12 @@ export function spanConditions(query: TraceQuery): SpanCondition[] {
     });
   });
   add('q', TEXT_MATCH);
-  if (query.status === 'error') conditions.push({ sql: "status_code = 'ERROR'", params: {}, rollup: 'errorCount > 0' });
-  add('model', 'model = {model:String}', { rollup: 'has(models, {model:String})' });
-  add('tag', 'has(tags, {tag:String})', { rollup: 'has(traceTags, {tag:String})' });
-  add('provider', 'provider = {provider:String}', { rollup: 'has(traceProviders, {provider:String})' });
-  add('service', 'service_name = {service:String}', { rollup: 'has(traceServices, {service:String})' });
-  add('environment', 'environment = {environment:String}', { rollup: 'has(traceEnvironments, {environment:String})' });
+  if (query.status === 'error') conditions.push({ sql: "status_code = 'ERROR'", params: {}, rollup: { exact: 'errorCount > 0', prefilter: 'errorCount > 0' } });
+  add('model', 'model = {model:String}', { rollup: valueIn('models', 'model', 'model') });
+  add('tag', 'has(tags, {tag:String})', { rollup: valueIn('traceTags', 'tag', 'tag') });
+  add('provider', 'provider = {provider:String}', { rollup: valueIn('traceProviders', 'provider', 'provider') });
+  add('service', 'service_name = {service:String}', { rollup: valueIn('traceServices', 'service', 'service') });
+  add('environment', 'environment = {environment:String}', { rollup: valueIn('traceEnvironments', 'environment', 'environment') });
   return conditions;
 }
 
