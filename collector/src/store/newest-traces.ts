@@ -83,23 +83,26 @@ export async function listNewestTraces(storage: Storage, query: TraceQuery): Pro
     const walked = full ? BigInt(drivers[drivers.length - 1]!.latestNs) : start;
     const certain = [...found.values()].filter((r) => (full ? BigInt(r.startNs) > walked : BigInt(r.startNs) >= walked)).length;
     if (certain >= query.limit + 1 || (!full && start <= fromNs)) break;
+    // Plan the next step to finish the walk: as many traces as the rest likely needs at the share of
+    // this step's that met the other conditions (a user's calls on a model they seldom use: a few
+    // percent), with a margin for a share measured on few traces. Each step costs ~0.06 s at 10M
+    // spans, each trace in it ~0.07 ms: a rare combination took a dozen steps. (The cap is on the
+    // guess only: ties must be able to outgrow it, or the walk would read the same batch forever.)
+    const missing = query.limit + 1 - certain;
+    const margin = 1 + 2 / Math.sqrt(Math.max(gained.length, 1));
+    batch = Math.max(batch, Math.min(MAX_BATCH, Math.ceil((missing * fresh.length * margin) / Math.max(gained.length, 1))));
     if (full) {
       // Ties at `walked` may have been cut off: read it again, and take more at once if stuck.
       if (walked + 1n === end) batch *= 4;
-      // When few of the traces read met the other conditions (a user's calls on a model they seldom
-      // use), read as many as the rest likely needs at once: each step costs ~0.1 s at 10M spans
-      // whatever its size, and a rare combination took a dozen of them. (The cap is on that guess
-      // only: ties must be able to outgrow it, or the walk would read the same batch forever.)
-      const missing = query.limit + 1 - certain;
-      const likely = Math.ceil((missing * fresh.length * 1.5) / Math.max(gained.length, 1));
-      batch = Math.max(batch, Math.min(MAX_BATCH, likely));
+      // A window wide enough to hold that many at the rate this one held them: a narrower one ends
+      // short of the batch, and the walk takes another step to widen it.
+      width = maxOf(width, BigInt(Math.ceil((Number(end - walked) / drivers.length) * batch * 1.5)));
       end = walked + 1n;
     } else {
       // Widen by how far short this window came, so a sparse match costs a few steps: one that found
       // some of the traces still missing grows to where the rest likely are, one that found none 64-fold.
-      const missing = query.limit + 1 - certain;
       end = start;
-      width *= BigInt(gained.length ? Math.min(64, Math.max(2, Math.ceil((missing / gained.length) * 1.5))) : 64);
+      width *= BigInt(gained.length ? Math.min(64, Math.max(2, Math.ceil((missing / gained.length) * margin))) : 64);
     }
   }
   return [...found.values()]
@@ -146,6 +149,10 @@ async function summarise(storage: Storage, params: Record<string, unknown>, trac
      ${having.length ? `HAVING ${having.join(' AND ')}` : ''}`,
     { ...params, traceIds },
   );
+}
+
+function maxOf(a: bigint, b: bigint): bigint {
+  return a > b ? a : b;
 }
 
 function compareDesc(a: SummaryRow, b: SummaryRow): number {
