@@ -49,10 +49,11 @@ function emitTrace(tracer: Tracer, rootAt: number, calls: Call[]): void {
 describe('newest-first trace lists', () => {
   let collector: TestCollector;
   let range: string;
+  let base: number;
 
   beforeAll(async () => {
     collector = await startTestCollector();
-    const base = Math.floor((Date.now() - 86_400_000) / HOUR) * HOUR;
+    base = Math.floor((Date.now() - 86_400_000) / HOUR) * HOUR;
     const from = base + 10 * 60_000;
     // Both ends in the middle of an hour: the lists read those hours from spans, the others from trace_summaries.
     range = `from=${new Date(from).toISOString()}&to=${new Date(base + 9 * HOUR + 7 * 60_000).toISOString()}`;
@@ -106,6 +107,11 @@ describe('newest-first trace lists', () => {
     });
     // A trace that began before the range: only its spans inside the range count.
     traces.push({ rootAt: from - 10 * 60_000, calls: [{ model: 'gpt-4o-mini', user: 'u2', at: from + 60_000 }] });
+    // Another, whose only call in the range is the newest of its user's: first in their list, though its
+    // rows in the range's hours begin before the range.
+    traces.push({ rootAt: from - 10 * 60_000, calls: [{ model: 'gpt-4.1', user: 'u5', at: base + 6 * HOUR }] });
+    traces.push({ rootAt: base + HOUR, calls: [{ model: 'gpt-4.1', user: 'u5', at: base + HOUR + 5 }] });
+    traces.push({ rootAt: base + 2 * HOUR, calls: [{ model: 'gpt-4.1', user: 'u5', at: base + 2 * HOUR + 5 }] });
     for (let start = 0; start < traces.length; start += 6) {
       await exportThroughOtlp(collector.url, collector.apiKey, (tracer) => {
         for (const t of traces.slice(start, start + 6)) emitTrace(tracer, t.rootAt, t.calls);
@@ -160,6 +166,7 @@ describe('newest-first trace lists', () => {
     'provider=openai&status=error',
     'user=u2&status=ok',
     'user=u2&model=gpt-4o-mini',
+    'user=u5&model=gpt-4.1',
   ];
   it.each(filters)('lists the same traces as oldest-first reversed, page by page (%s)', async (filter) => {
     const oldestFirst = (await list(`${filter}&sort=time&order=asc&limit=500`)).traces;
@@ -200,6 +207,11 @@ describe('newest-first trace lists', () => {
     expect(first.status).toBe(200);
     // Equal starts are listed by trace id, highest first.
     expect(first.body.traces.map((t) => t.traceId)).toEqual([hex(2_100, 32)]);
+  });
+
+  it('lists first a trace that began before the range when its part in the range is the newest', async () => {
+    const [first] = (await list('user=u5&model=gpt-4.1&limit=1')).traces;
+    expect(first?.startTime).toBe(new Date(base + 6 * HOUR).toISOString());
   });
 
   it('finds a trace by a call made hours after the trace began', async () => {

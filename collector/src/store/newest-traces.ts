@@ -2,7 +2,7 @@ import type { Storage } from './clickhouse.ts';
 import { clickhouseParamTime } from './filters.ts';
 import { select } from './queries.ts';
 import { spanConditions, totalsConditions, TRACE_SUMMARY, type SpanCondition } from './trace-conditions.ts';
-import { summariseFromRollup, type SummaryRow } from './trace-summaries.ts';
+import { prefilterFromRollup, summariseFromRollup, type Screened, type SummaryRow } from './trace-summaries.ts';
 import type { TraceQuery, TraceRow } from './traces.ts';
 
 const NS_PER_MS = 1_000_000n;
@@ -42,22 +42,18 @@ export async function listNewestTraces(storage: Storage, query: TraceQuery): Pro
   }
   const cursor = (start: string, id: string) => (query.cursor ? [`(${start}, ${id}) < ({cursorValue:DateTime64(9, 'UTC')}, {cursorTrace:String})`] : []);
   // With other conditions that trace_summaries can test (models, users, tags, errors), most candidates
-  // may fail them: they are tested there first and the rest summed from it. Text and metadata are in
-  // the spans only; and without other conditions every candidate is listed, so one read of their
-  // spans is quicker (a 24h list at 1M spans: 47 vs 67 ms p50 through the rollup's two reads).
+  // may fail them: they are screened there on value hashes first, and the list rows read only for the
+  // newest of those that pass, once the walk knows them. Text and metadata are in the spans only; and
+  // without other conditions every candidate is listed, so one read of their spans, which yields the
+  // rows at once, is quicker (a 24h list at 1M spans: 47 vs 67 ms p50 through the rollup's reads).
   const rollupForms = others.flatMap((c) => (c.rollup ? [c.rollup] : []));
-  const summariseCandidates =
-    others.length > 0 && rollupForms.length === others.length
-      ? (traceIds: string[]) =>
-          summariseFromRollup(
-            storage,
-            query,
-            traceIds,
-            { prefilter: rollupForms.map((r) => r.prefilter), exact: [...rollupForms.map((r) => r.exact), ...totals.map((c) => c.sql), ...cursor('traceStart', 'traceId')] },
-            params,
-          )
-      : (traceIds: string[]) =>
-          summarise(storage, params, traceIds, [...others.map((c) => `countIf(${c.sql}) > 0`), ...totals.map((c) => c.sql), ...cursor('min(start_time)', 'trace_id')]);
+  const viaRollup = others.length > 0 && rollupForms.length === others.length;
+  const exact = [...rollupForms.map((r) => r.exact), ...totals.map((c) => c.sql), ...cursor('traceStart', 'traceId')];
+  const screen = viaRollup
+    ? (traceIds: string[]): Promise<Candidate[]> => prefilterFromRollup(storage, query, traceIds, rollupForms.map((r) => r.prefilter), params)
+    : async (traceIds: string[]): Promise<Candidate[]> =>
+        (await summarise(storage, params, traceIds, [...others.map((c) => `countIf(${c.sql}) > 0`), ...totals.map((c) => c.sql), ...cursor('min(start_time)', 'trace_id')])).map((row) => ({ ...row, row }));
+  const readRows = (traceIds: string[]) => summariseFromRollup(storage, query, traceIds, exact, params);
 
   const fromNs = BigInt(query.from.getTime()) * NS_PER_MS;
   const toNs = BigInt(query.to.getTime()) * NS_PER_MS;
@@ -69,20 +65,22 @@ export async function listNewestTraces(storage: Storage, query: TraceQuery): Pro
   let width = driving?.sortedRead ? 24n * HOUR_NS : HOUR_NS;
   let batch = (query.limit + 1) * 2;
   const seen = new Set<string>();
-  const found = new Map<string, SummaryRow>();
+  const passed = new Map<string, Passed>();
   for (;;) {
     const start = end - width > fromNs ? end - width : fromNs;
     const drivers = await newestDrivers(storage, params, driving, start, end, batch);
     const fresh = drivers.map((d) => d.traceId).filter((id) => !seen.has(id));
     for (const id of fresh) seen.add(id);
-    const gained = fresh.length ? await summariseCandidates(fresh) : [];
-    for (const row of gained) found.set(row.traceId, row);
+    const gained = fresh.length ? await screen(fresh) : [];
+    for (const c of gained) passed.set(c.traceId, { startNs: BigInt(c.startNs), row: c.row });
     const full = drivers.length === batch;
     // Every trace with a driving span at or after `walked` (after it, when the window was cut by the
     // batch size) has been seen; traces not seen started earlier.
     const walked = full ? BigInt(drivers[drivers.length - 1]!.latestNs) : start;
-    const certain = [...found.values()].filter((r) => (full ? BigInt(r.startNs) > walked : BigInt(r.startNs) >= walked)).length;
-    if (certain >= query.limit + 1 || (!full && start <= fromNs)) break;
+    const ended = !full && start <= fromNs;
+    const isCertain = (startNs: bigint) => ended || (full ? startNs > walked : startNs >= walked);
+    const certain = await settleNewest(passed, isCertain, query.limit + 1, ended, fromNs, readRows);
+    if (certain >= query.limit + 1 || ended) break;
     // Plan the next step to finish the walk: as many traces as the rest likely needs at the share of
     // this step's that met the other conditions (a user's calls on a model they seldom use: a few
     // percent), with a margin for a share measured on few traces. Each step costs ~0.06 s at 10M
@@ -105,10 +103,54 @@ export async function listNewestTraces(storage: Storage, query: TraceQuery): Pro
       width *= BigInt(gained.length ? Math.min(64, Math.max(2, Math.ceil((missing / gained.length) * margin))) : 64);
     }
   }
-  return [...found.values()]
+  return [...passed.values()]
+    .flatMap((p) => (p.row ? [p.row] : []))
     .sort((a, b) => compareDesc(a, b))
     .slice(0, query.limit + 1)
     .map(({ startNs: _, ...row }) => row);
+}
+
+/** A candidate that passed the screen: with its list row when the screen read it (from spans). */
+type Candidate = Screened & { row?: SummaryRow };
+
+/** A screened trace: its start (no later than its first span in the range until its row is read), and its row, or null when it does not meet the query. */
+interface Passed {
+  startNs: bigint;
+  row?: SummaryRow | null;
+}
+
+/**
+ * Makes the newest `need` certain traces ones known to meet the query: reads the rows of those not
+ * read yet (the exact conditions may drop a few that passed the screen, and a trace's start may move
+ * later), newest first, until the first `need` are read or fewer are left. Returns how many certain
+ * traces may still be listed. A trace not read yet starts where the screen said unless that is before
+ * `from` (its first hour's rows hold earlier spans): those are read with the first batch, so every
+ * trace left unread ranks below the ones read.
+ */
+async function settleNewest(
+  passed: Map<string, Passed>,
+  isCertain: (startNs: bigint) => boolean,
+  need: number,
+  ended: boolean,
+  fromNs: bigint,
+  readRows: (traceIds: string[]) => Promise<SummaryRow[]>,
+): Promise<number> {
+  for (;;) {
+    const listed = [...passed].filter(([, p]) => p.row !== null && isCertain(p.startNs));
+    if (listed.length < need && !ended) return listed.length;
+    listed.sort(([idA, a], [idB, b]) => (a.startNs === b.startNs ? (idA < idB ? 1 : -1) : a.startNs < b.startNs ? 1 : -1));
+    const unread = listed.slice(0, need).filter(([, p]) => p.row === undefined);
+    if (!unread.length) return listed.length;
+    const early = [...passed].filter(([, p]) => p.row === undefined && p.startNs < fromNs);
+    const ids = [...new Set([...unread, ...early].map(([id]) => id))];
+    const rows = new Map((await readRows(ids)).map((row) => [row.traceId, row]));
+    for (const id of ids) {
+      const p = passed.get(id)!;
+      const row = rows.get(id);
+      p.row = row ?? null;
+      if (row) p.startNs = BigInt(row.startNs);
+    }
+  }
 }
 
 /**

@@ -20,7 +20,7 @@ export const TRACE_SUMMARY = `
 export interface SpanCondition {
   sql: string;
   params: Record<string, unknown>;
-  /** The same condition on a trace's merged trace_summaries rows (trace-summaries.ts RollupConditions), when they hold what it tests. */
+  /** The same condition on a trace's merged trace_summaries rows, when they hold what it tests: `prefilter` for prefilterFromRollup, `exact` for summariseFromRollup. */
   rollup?: { exact: string; prefilter: string };
   /** Its spans are read from a projection sorted by it (migration 16), so a wide window costs little more than a narrow one. */
   sortedRead?: true;

@@ -81,7 +81,7 @@ export const TRACE_SUMMARY_HASHES_DDL = [
   'ALTER TABLE {db}.trace_summaries MATERIALIZE COLUMN value_hashes SETTINGS mutations_sync = 2',
 ];
 
-/** A prefilter (RollupConditions) that a trace has this value: `param` names a String query parameter. */
+/** A prefilter (prefilterFromRollup) that a trace has this value: `param` names a String query parameter. */
 export function hasValueHash(dimension: ValueDimension, param: string): string {
   return `has(valueHashes, ${valueHash(dimension, `{${param}:String}`)})`;
 }
@@ -126,47 +126,68 @@ export interface SummaryRow extends TraceRow {
   startNs: string;
 }
 
-export interface RollupConditions {
-  /**
-   * On the trace's rows of every hour, named `valueHashes` (hasValueHash) and `errorCount`: must not
-   * exclude a trace that `exact` keeps (values a trace has, errors).
-   */
-  prefilter: string[];
-  /** On the trace's rows in the range. */
-  exact: string[];
+/**
+ * A trace that passed a prefilter, with a start no later than its first span in the range: the minimum
+ * over its rows in the range's hours, which may hold spans from before `from` in the first one.
+ */
+export interface Screened {
+  traceId: string;
+  startNs: string;
+}
+
+/**
+ * The traces that pass the prefilter on their rows in the range's hours, named `valueHashes`
+ * (hasValueHash) and `errorCount`. A prefilter must not drop a trace that the exact conditions keep
+ * (values a trace has, errors): those rows hold every span in the range. One array of hashes per row
+ * is read, not the value sets: most candidates of a sparse filter fail here at a fraction of a full
+ * row's cost, so their rows are read (summariseFromRollup) only for the traces a page shows.
+ */
+export async function prefilterFromRollup(
+  storage: Storage,
+  range: { projectId: string; from: Date; to: Date },
+  traceIds: string[],
+  prefilter: string[],
+  params: Record<string, unknown> = {},
+): Promise<Screened[]> {
+  if (!traceIds.length) return [];
+  return select<Screened>(
+    storage,
+    `SELECT traceId, startNs FROM (
+       SELECT trace_id AS traceId, sum(errors) AS errorCount, groupArrayArray(value_hashes) AS valueHashes,
+              toString(toUnixTimestamp64Nano(min(first_start))) AS startNs
+       FROM {db}.trace_summaries
+       WHERE project_id = {project:String} AND trace_id IN {traceIds:Array(FixedString(32))}
+         AND hour >= toStartOfHour({from:DateTime64(3, 'UTC')}) AND hour < {to:DateTime64(3, 'UTC')}
+       GROUP BY trace_id
+     ) ${prefilter.length ? `WHERE ${prefilter.join(' AND ')}` : ''}`,
+    { ...params, project: range.projectId, from: clickhouseParamTime(range.from), to: clickhouseParamTime(range.to), traceIds },
+  );
 }
 
 /**
  * The list rows of these traces over their spans in [from, to) that meet the conditions (written on
  * the names of MERGED_SUMMARY and MERGED_VALUES). The range's whole hours are read from the rollup,
  * and so are its partial first and last hours when a trace's rows there lie inside the range;
- * otherwise those hours come from the trace's spans. Both are aggregate states of the same kind,
- * merged per trace, so a row is what summing the trace's spans in the range gives.
- *
- * Up to three reads: the prefilter over the traces' value hashes (drops most candidates of a sparse
- * filter: their rows' hashes cost a fraction of full rows); the full rows of the rest from the
- * rollup, which also say whose partial-hour rows reach outside the range; and, for those few, their
- * rows again with the partial hours from spans. One query doing the first two ran the prefilter once
- * per source: 1.9x slower for a thousand candidates at 10M spans.
+ * otherwise (a flag in the first read says so) those traces are read again with those hours from
+ * their spans. Both are aggregate states of the same kind, merged per trace, so a row is what
+ * summing the trace's spans in the range gives.
  */
 export async function summariseFromRollup(
   storage: Storage,
   range: { projectId: string; from: Date; to: Date },
   traceIds: string[],
-  conditions: RollupConditions,
+  exact: string[],
   params: Record<string, unknown> = {},
 ): Promise<SummaryRow[]> {
+  if (!traceIds.length) return [];
   const common = { ...params, project: range.projectId, from: clickhouseParamTime(range.from), to: clickhouseParamTime(range.to) };
-  const candidates = conditions.prefilter.length && traceIds.length ? await prefilterTraces(storage, traceIds, conditions.prefilter, common) : traceIds;
-  if (!candidates.length) return [];
-
   const partialHours = [...new Set([range.from, range.to].filter((t) => t.getTime() % HOUR_MS !== 0).map((t) => Math.floor(t.getTime() / HOUR_MS) * HOUR_MS))]
     // The hour the range ends in is partial only if the range reaches into it.
     .filter((hour) => hour < range.to.getTime())
     .map((hour) => clickhouseParamTime(new Date(hour)).slice(0, 19));
   // A partial hour's row may hold spans outside the range: one starting before `from` in the first
   // hour, or one not over at `to` in the last (a span ends after it starts). For a range ending now,
-  // the last hour's rows almost never do; such traces are read again with those hours from spans.
+  // the last hour's rows almost never do.
   const outside = partialHours.length
     ? `max(has({partialHours:Array(DateTime('UTC'))}, hour) AND NOT (first_start >= {from:DateTime64(3, 'UTC')} AND last_end < {to:DateTime64(3, 'UTC')}))`
     : '0';
@@ -174,30 +195,16 @@ export async function summariseFromRollup(
     storage,
     `SELECT ${SUMMARY_NAMES}, outside FROM (
        SELECT ${MERGED_SUMMARY}, ${MERGED_VALUES}, ${outside} AS outside FROM {db}.trace_summaries
-       WHERE project_id = {project:String} AND trace_id IN {candidates:Array(FixedString(32))}
+       WHERE project_id = {project:String} AND trace_id IN {traceIds:Array(FixedString(32))}
          AND hour >= toStartOfHour({from:DateTime64(3, 'UTC')}) AND hour < {to:DateTime64(3, 'UTC')}
        GROUP BY trace_id
-     ) ${conditions.exact.length ? `WHERE outside OR (${conditions.exact.join(' AND ')})` : ''}`,
-    { ...common, candidates, partialHours },
+     ) ${exact.length ? `WHERE outside OR (${exact.join(' AND ')})` : ''}`,
+    { ...common, traceIds, partialHours },
   );
   const settled: SummaryRow[] = rows.filter((r) => !r.outside).map(({ outside: _, ...row }) => row);
   const reachingOut = rows.filter((r) => r.outside).map((r) => r.traceId);
-  if (reachingOut.length) settled.push(...(await summariseWithSpans(storage, range, reachingOut, conditions.exact, common)));
+  if (reachingOut.length) settled.push(...(await summariseWithSpans(storage, range, reachingOut, exact, common)));
   return settled;
-}
-
-/** The traces that pass the prefilter on their rows of every hour. */
-async function prefilterTraces(storage: Storage, traceIds: string[], prefilter: string[], params: Record<string, unknown>): Promise<string[]> {
-  const rows = await select<{ traceId: string }>(
-    storage,
-    `SELECT traceId FROM (
-       SELECT trace_id AS traceId, sum(errors) AS errorCount, groupArrayArray(value_hashes) AS valueHashes
-       FROM {db}.trace_summaries WHERE project_id = {project:String} AND trace_id IN {traceIds:Array(FixedString(32))}
-       GROUP BY trace_id
-     ) WHERE ${prefilter.join(' AND ')}`,
-    { ...params, traceIds },
-  );
-  return rows.map((r) => r.traceId);
 }
 
 /** Rows of traces whose partial-hour rows reach outside the range: whole hours from the rollup, partial ones from spans. */

@@ -71,7 +71,7 @@ const END_OF_TIME = new Date('2200-01-01T00:00:00Z');
 export async function summariseTraces(storage: Storage, projectId: string, traceIds: string[]): Promise<TraceSummary[]> {
   if (!traceIds.length) return [];
   const everything = { projectId, from: new Date(0), to: END_OF_TIME };
-  const rows = new Map((await summariseFromRollup(storage, everything, traceIds, { prefilter: [], exact: [] })).map((row) => [row.traceId, row]));
+  const rows = new Map((await summariseFromRollup(storage, everything, traceIds, [])).map((row) => [row.traceId, row]));
   return traceIds.flatMap((id) => {
     const found = rows.get(id);
     if (!found) return [];
