@@ -19,9 +19,10 @@ interface Driver {
 /**
  * The first `limit + 1` traces newest first, found by walking back from the end of the range
  * instead of aggregating every trace in it. Each step takes the traces whose latest "driving" span
- * (any span, or one meeting the query's most selective span condition) is newest in a window, sums
- * just those traces over the whole range, and stops once `limit + 1` of them are certainly newer
- * than any trace not yet seen. A trace not seen yet has all its driving spans before the part of
+ * (any span, or one meeting the query's most selective span condition) is newest in a window,
+ * screens just those traces over the whole range (summing them, or testing them on trace_summaries
+ * and reading the rows of the newest later: settleNewest), and stops once `limit + 1` of them are
+ * certainly newer than any trace not yet seen. A trace not seen yet has all its driving spans before the part of
  * the range walked so far, so its first span is earlier too: the answer is the one aggregating
  * every trace gives. Windows grow with how far short they came, so a rare match costs a few steps,
  * never much more than one pass over the range.
@@ -86,8 +87,8 @@ export async function listNewestTraces(storage: Storage, query: TraceQuery): Pro
     // percent), with a margin for a share measured on few traces. A step costs ~20-30 ms at 10M spans
     // besides ~0.08 ms a trace screened, so a narrow margin and now and then one more step beat
     // screening many more (1 + 1/sqrt vs 1 + 2/sqrt: 2.69 vs 3.08 s over 20 picks, 3 runs each,
-    // alternated); a rare combination once took a dozen steps. (The cap is on the
-    // guess only: ties must be able to outgrow it, or the walk would read the same batch forever.)
+    // alternated); a rare combination once took a dozen steps. (The cap is on the guess only: ties
+    // must be able to outgrow it, or the walk would read the same batch forever.)
     const missing = query.limit + 1 - certain;
     const margin = 1 + 1 / Math.sqrt(Math.max(gained.length, 1));
     batch = Math.max(batch, Math.min(MAX_BATCH, Math.ceil((missing * fresh.length * margin) / Math.max(gained.length, 1))));
