@@ -106,11 +106,14 @@ export async function listNewestTraces(storage: Storage, query: TraceQuery): Pro
       width *= BigInt(gained.length ? Math.min(64, Math.max(2, Math.ceil((missing / gained.length) * margin))) : 64);
     }
   }
-  return [...passed.values()]
-    .flatMap((p) => (p.row ? [p.row] : []))
-    .sort((a, b) => compareDesc(a, b))
+  return [...passed]
+    .filter(([, p]) => p.row)
+    .sort(newestFirst)
     .slice(0, query.limit + 1)
-    .map(({ startNs: _, ...row }) => row);
+    .map(([, p]) => {
+      const { startNs: _, ...row } = p.row!;
+      return row;
+    });
 }
 
 /** A candidate that passed the screen: with its list row when the screen read it (from spans). */
@@ -141,7 +144,7 @@ async function settleNewest(
   for (;;) {
     const listed = [...passed].filter(([, p]) => p.row !== null && isCertain(p.startNs));
     if (listed.length < need && !ended) return listed.length;
-    listed.sort(([idA, a], [idB, b]) => (a.startNs === b.startNs ? (idA < idB ? 1 : -1) : a.startNs < b.startNs ? 1 : -1));
+    listed.sort(newestFirst);
     const unread = listed.slice(0, need).filter(([, p]) => p.row === undefined);
     if (!unread.length) return listed.length;
     const early = [...passed].filter(([, p]) => p.row === undefined && p.startNs < fromNs);
@@ -200,10 +203,10 @@ function maxOf(a: bigint, b: bigint): bigint {
   return a > b ? a : b;
 }
 
-function compareDesc(a: SummaryRow, b: SummaryRow): number {
-  const byTime = BigInt(b.startNs) - BigInt(a.startNs);
-  if (byTime !== 0n) return byTime > 0n ? 1 : -1;
-  return a.traceId < b.traceId ? 1 : a.traceId > b.traceId ? -1 : 0;
+/** Newest start first; equal starts by trace id, highest first, as the list aggregating every trace orders them. */
+function newestFirst([idA, a]: [string, Passed], [idB, b]: [string, Passed]): number {
+  if (a.startNs !== b.startNs) return a.startNs < b.startNs ? 1 : -1;
+  return idA < idB ? 1 : idA > idB ? -1 : 0;
 }
 
 /** `2026-11-24 06:00:00.123456789` (UTC) → ns since the epoch. */

@@ -126,6 +126,14 @@ export interface SummaryRow extends TraceRow {
   startNs: string;
 }
 
+/** The project and time range a trace list covers. */
+type ListRange = { projectId: string; from: Date; to: Date };
+
+/** The range as the query parameters every read here names: project, from, to. */
+function rangeParams(range: ListRange): Record<string, unknown> {
+  return { project: range.projectId, from: clickhouseParamTime(range.from), to: clickhouseParamTime(range.to) };
+}
+
 /**
  * A trace that passed a prefilter, with a start no later than its first span in the range: the minimum
  * over its rows in the range's hours, which may hold spans from before `from` in the first one.
@@ -142,13 +150,7 @@ export interface Screened {
  * is read, not the value sets: most candidates of a sparse filter fail here at a fraction of a full
  * row's cost, so their rows are read (summariseFromRollup) only for the traces a page shows.
  */
-export async function prefilterFromRollup(
-  storage: Storage,
-  range: { projectId: string; from: Date; to: Date },
-  traceIds: string[],
-  prefilter: string[],
-  params: Record<string, unknown> = {},
-): Promise<Screened[]> {
+export async function prefilterFromRollup(storage: Storage, range: ListRange, traceIds: string[], prefilter: string[], params: Record<string, unknown> = {}): Promise<Screened[]> {
   if (!traceIds.length) return [];
   return select<Screened>(
     storage,
@@ -160,7 +162,7 @@ export async function prefilterFromRollup(
          AND hour >= toStartOfHour({from:DateTime64(3, 'UTC')}) AND hour < {to:DateTime64(3, 'UTC')}
        GROUP BY trace_id
      ) ${prefilter.length ? `WHERE ${prefilter.join(' AND ')}` : ''}`,
-    { ...params, project: range.projectId, from: clickhouseParamTime(range.from), to: clickhouseParamTime(range.to), traceIds },
+    { ...params, ...rangeParams(range), traceIds },
   );
 }
 
@@ -172,19 +174,13 @@ export async function prefilterFromRollup(
  * their spans. Both are aggregate states of the same kind, merged per trace, so a row is what
  * summing the trace's spans in the range gives.
  */
-export async function summariseFromRollup(
-  storage: Storage,
-  range: { projectId: string; from: Date; to: Date },
-  traceIds: string[],
-  exact: string[],
-  params: Record<string, unknown> = {},
-): Promise<SummaryRow[]> {
+export async function summariseFromRollup(storage: Storage, range: ListRange, traceIds: string[], exact: string[], params: Record<string, unknown> = {}): Promise<SummaryRow[]> {
   if (!traceIds.length) return [];
-  const common = { ...params, project: range.projectId, from: clickhouseParamTime(range.from), to: clickhouseParamTime(range.to) };
-  const partialHours = [...new Set([range.from, range.to].filter((t) => t.getTime() % HOUR_MS !== 0).map((t) => Math.floor(t.getTime() / HOUR_MS) * HOUR_MS))]
-    // The hour the range ends in is partial only if the range reaches into it.
-    .filter((hour) => hour < range.to.getTime())
-    .map((hour) => clickhouseParamTime(new Date(hour)).slice(0, 19));
+  const common = { ...params, ...rangeParams(range) };
+  // The hours `from` and `to` fall inside (not on their starts); a range within one hour has one.
+  const partialHours = [...new Set([range.from, range.to].filter((t) => t.getTime() % HOUR_MS !== 0).map((t) => Math.floor(t.getTime() / HOUR_MS) * HOUR_MS))].map(
+    (hour) => clickhouseParamTime(new Date(hour)).slice(0, 19),
+  );
   // A partial hour's row may hold spans outside the range: one starting before `from` in the first
   // hour, or one not over at `to` in the last (a span ends after it starts). For a range ending now,
   // the last hour's rows almost never do.
