@@ -267,6 +267,17 @@ function querySpecs(m: Meta, sessionId: string): QuerySpec[] {
     { name: 'full text rare word, 24h', goal: 'search', path: (run) => `/api/v1/traces?${range(day)}&q=${cycle(rareWords, run)}`, count: traces },
     { name: 'full text absent word, 24h', goal: 'search', path: () => `/api/v1/traces?${range(day)}&q=${ABSENT_WORD}`, count: traces },
     { name: 'full text rare word, 30d', goal: 'search', path: (run) => `/api/v1/traces?${range(month)}&q=${cycle(rareWords, run)}`, count: traces },
+    // Orders other than newest first rank every trace in the range (the traces page's sort menu).
+    { name: 'traces by cost, 24h', goal: 'search', path: () => `/api/v1/traces?${range(day)}&sort=cost&order=desc`, count: traces },
+    { name: 'traces by cost, 30d', goal: 'search', path: () => `/api/v1/traces?${range(month)}&sort=cost&order=desc`, count: traces },
+    { name: 'traces by duration, 30d', goal: 'search', path: () => `/api/v1/traces?${range(month)}&sort=duration&order=desc`, count: traces },
+    { name: 'traces oldest first, 30d', goal: 'search', path: () => `/api/v1/traces?${range(month)}&sort=time&order=asc`, count: traces },
+    {
+      name: 'traces of a model by cost, 30d',
+      goal: 'search',
+      path: (run) => `/api/v1/traces?${range(month)}&sort=cost&order=desc&model=${encodeURIComponent(cycle(models, run))}`,
+      count: traces,
+    },
     {
       name: 'one trace by id',
       goal: 'trace',

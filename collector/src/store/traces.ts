@@ -1,12 +1,12 @@
 import type { ChatMessage, MessagePart, SpanDetail, TraceSummary } from '../api/contract.ts';
 import type { SpanRow } from '../ingest/normalize.ts';
 import type { Storage } from './clickhouse.ts';
-import { clickhouseParamTime, type SpanFilter } from './filters.ts';
+import type { SpanFilter } from './filters.ts';
 import { listNewestTraces } from './newest-traces.ts';
 import { select } from './queries.ts';
 import { toIso } from './projects.ts';
-import { spanConditions, totalsConditions, TRACE_SUMMARY } from './trace-conditions.ts';
-import { summariseFromRollup } from './trace-summaries.ts';
+import { spanConditions, totalsConditions } from './trace-conditions.ts';
+import { rankFromRollup, summariseFromRollup, type Ranking } from './trace-summaries.ts';
 
 export type TraceSort = 'time' | 'duration' | 'cost' | 'tokens';
 
@@ -32,9 +32,9 @@ export interface TraceCursor {
   traceId: string;
 }
 
-/** Fixed SQL per sort key; the cursor's value is compared in the same type. */
+/** Fixed SQL per sort key, on the names rankFromRollup ranks by; the cursor's value is compared in the same type. */
 const SORTS: Record<TraceSort, { expression: string; type: string }> = {
-  time: { expression: 'min(start_time)', type: "DateTime64(9, 'UTC')" },
+  time: { expression: 'traceStart', type: "DateTime64(9, 'UTC')" },
   duration: { expression: 'durationMs', type: 'Float64' },
   cost: { expression: 'coalesce(cost, -1)', type: 'Float64' },
   tokens: { expression: 'inputTokens + outputTokens', type: 'Float64' },
@@ -80,44 +80,44 @@ export async function summariseTraces(storage: Storage, projectId: string, trace
   });
 }
 
-/** The first `limit + 1` traces in the query's order, aggregating every trace in the range. */
+/**
+ * The first `limit + 1` traces in the query's order, ranking every trace in the range on the few
+ * columns its order and conditions need (rankFromRollup), then reading the list rows of those alone.
+ * At 10M spans over 30 days: 0.5-0.8 s, where summing every trace's list row from its spans took 6-8 s.
+ */
 async function listAllTraces(storage: Storage, query: TraceQuery): Promise<TraceRow[]> {
-  const params: Record<string, unknown> = {
-    project: query.projectId,
-    from: clickhouseParamTime(query.from),
-    to: clickhouseParamTime(query.to),
-    limit: query.limit + 1,
-  };
-  // Conditions on spans pick traces through trace-id subqueries in WHERE, so ClickHouse can use the
-  // primary key and skip indexes for them, and only the chosen traces are aggregated. (As HAVING
-  // conditions they forced every span in the range through the GROUP BY: 11x slower at 10M spans.)
-  const inRange = "project_id = {project:String} AND start_time >= {from:DateTime64(3, 'UTC')} AND start_time < {to:DateTime64(3, 'UTC')}";
-  const where = spanConditions(query).map((c) => {
-    Object.assign(params, c.params);
-    return `trace_id IN (SELECT trace_id FROM {db}.spans WHERE ${inRange} AND (${c.sql}))`;
-  });
-  const having = totalsConditions(query).map((c) => {
-    Object.assign(params, c.params);
-    return c.sql;
-  });
+  const conditions = spanConditions(query);
+  const totals = totalsConditions(query);
+  const params: Record<string, unknown> = {};
+  for (const condition of [...conditions, ...totals]) Object.assign(params, condition.params);
   const sort = SORTS[query.sort];
   const direction = query.order === 'asc' ? 'ASC' : 'DESC';
+  const cursor: string[] = [];
   if (query.cursor) {
-    having.push(`(${sort.expression}, trace_id) ${query.order === 'asc' ? '>' : '<'} ({cursorValue:${sort.type}}, {cursorTrace:String})`);
+    cursor.push(`(${sort.expression}, traceId) ${direction === 'ASC' ? '>' : '<'} ({cursorValue:${sort.type}}, {cursorTrace:String})`);
     params.cursorValue = query.cursor.value;
     params.cursorTrace = query.cursor.traceId;
   }
-  return select<TraceRow>(
-    storage,
-    `SELECT ${TRACE_SUMMARY}, toString(${sort.expression}) AS sortValue
-     FROM {db}.spans
-     WHERE ${[inRange, ...where].join(' AND ')}
-     GROUP BY trace_id
-     ${having.length ? `HAVING ${having.join(' AND ')}` : ''}
-     ORDER BY ${sort.expression} ${direction}, trace_id ${direction}
-     LIMIT {limit:UInt32}`,
-    params,
-  );
+  const rollupForms = conditions.flatMap((c) => (c.rollup ? [c.rollup] : []));
+  const ranking: Omit<Ranking, 'limit'> = {
+    sortBy: sort.expression,
+    direction,
+    conditions: [...rollupForms.map((r) => r.prefilter), ...totals.map((c) => c.sql), ...cursor],
+    spanConditions: conditions.filter((c) => !c.rollup).map((c) => c.sql),
+  };
+  const exact = rollupForms.map((r) => r.exact);
+  for (let limit = query.limit + 1; ; limit *= 4) {
+    const ranked = await rankFromRollup(storage, query, { ...ranking, limit }, params);
+    const rows = new Map((await summariseFromRollup(storage, query, ranked.map((r) => r.traceId), exact, params)).map((row) => [row.traceId, row]));
+    const listed = ranked.flatMap(({ traceId, sortValue }): TraceRow[] => {
+      const found = rows.get(traceId);
+      if (!found) return [];
+      const { startNs: _, ...row } = found;
+      return [{ ...row, sortValue }];
+    });
+    // A trace ranked for a value hash it shares with another value fails the exact test: rank more.
+    if (listed.length >= query.limit + 1 || ranked.length < limit) return listed.slice(0, query.limit + 1);
+  }
 }
 
 /** A stored span as read back: the inserted row, plus exact nanosecond times as strings. */

@@ -1,12 +1,17 @@
 import { context, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TraceListResponse, TraceSummary } from '../api/contract.ts';
+import { metadataFilter, rangeAndFilters, toFilter, traceListQuery } from '../api/params.ts';
 import { chatAttributes, exportThroughOtlp, startTestCollector, type TestCollector } from '../test-support.ts';
-import { generateKey } from './projects.ts';
+import { DEFAULT_PROJECT_ID, generateKey, toIso } from './projects.ts';
+import { select } from './queries.ts';
+import { spanConditions, totalsConditions, TRACE_SUMMARY } from './trace-conditions.ts';
+import type { TraceQuery } from './traces.ts';
 
-// Newest-first lists walk back from the end of the range in windows instead of aggregating every
-// trace. Oldest-first still aggregates them all, so the same traces read oldest first and reversed
-// are what the walk must return, page after page, whatever the filters.
+// Trace lists never sum every trace's spans: newest first walks back from the end of the range,
+// other orders rank traces on their rollup rows and read the rows of a page alone. Whatever the
+// order and filters, page after page, they must list what the definition gives: the range's spans
+// grouped by trace, a trace kept when some span meets each span condition and its sums meet the rest.
 
 const HOUR = 3_600_000;
 
@@ -18,6 +23,7 @@ interface Call {
   error?: boolean;
   tags?: string[];
   session?: string;
+  inputTokens?: number;
 }
 
 /** A trace: a root span at `rootAt`, then its LLM calls (which may start hours later). */
@@ -31,7 +37,7 @@ function emitTrace(tracer: Tracer, rootAt: number, calls: Call[]): void {
         kind: SpanKind.CLIENT,
         startTime: call.at,
         attributes: {
-          ...chatAttributes({ model: call.model, inputTokens: 100, outputTokens: 10, input: call.text ?? 'hello' }),
+          ...chatAttributes({ model: call.model, inputTokens: call.inputTokens ?? 100, outputTokens: 10, input: call.text ?? 'hello' }),
           'user.id': call.user,
           ...(call.tags ? { 'parallax.tags': call.tags } : {}),
           ...(call.session ? { 'session.id': call.session } : {}),
@@ -46,7 +52,7 @@ function emitTrace(tracer: Tracer, rootAt: number, calls: Call[]): void {
   root.end(end);
 }
 
-describe('newest-first trace lists', () => {
+describe('trace lists', () => {
   let collector: TestCollector;
   let range: string;
   let base: number;
@@ -72,6 +78,7 @@ describe('newest-first trace lists', () => {
             text: i % 4 === 0 ? 'where is the NEEDLE?' : 'hello',
             error: i % 5 === 0,
             ...(i % 3 === 0 ? { tags: ['beta'] } : {}),
+            inputTokens: 50 + ((i * 137) % 400),
           },
         ],
       });
@@ -135,11 +142,33 @@ describe('newest-first trace lists', () => {
     return response.body;
   }
 
-  async function newestFirst(filters: string, pageSize: number): Promise<TraceSummary[]> {
+  /** The list by its definition: the range's spans grouped by trace, filtered and sorted by the sums. */
+  async function definition(filter: string, sort: string, order: 'asc' | 'desc'): Promise<TraceSummary[]> {
+    const raw = Object.fromEntries(new URLSearchParams(`${range}&${filter}&sort=${sort}&order=${order}`));
+    const metadata = metadataFilter(raw);
+    if (typeof metadata === 'string') throw new Error(metadata);
+    const query: TraceQuery = { ...toFilter(DEFAULT_PROJECT_ID, rangeAndFilters.parse(raw)), ...traceListQuery.parse(raw), metadata, cursor: undefined };
+    const spans = spanConditions(query);
+    const totals = totalsConditions(query);
+    const by = { time: 'min(start_time)', duration: 'durationMs', cost: 'coalesce(cost, -1)', tokens: 'inputTokens + outputTokens' }[query.sort];
+    const direction = order.toUpperCase();
+    const having = [...spans.map((c) => `countIf(${c.sql}) > 0`), ...totals.map((c) => c.sql)];
+    const rows = await select<TraceSummary>(
+      collector.storage,
+      `SELECT ${TRACE_SUMMARY} FROM {db}.spans
+       WHERE project_id = {project:String} AND start_time >= {from:DateTime64(3, 'UTC')} AND start_time < {to:DateTime64(3, 'UTC')}
+       GROUP BY trace_id ${having.length ? `HAVING ${having.join(' AND ')}` : ''}
+       ORDER BY ${by} ${direction}, trace_id ${direction}`,
+      Object.assign({ project: DEFAULT_PROJECT_ID, from: query.from.toISOString().slice(0, 23).replace('T', ' '), to: query.to.toISOString().slice(0, 23).replace('T', ' ') }, ...[...spans, ...totals].map((c) => c.params)),
+    );
+    return rows.map((row) => ({ ...row, startTime: toIso(row.startTime.slice(0, 23)) }));
+  }
+
+  async function pages(filter: string, pageSize: number): Promise<TraceSummary[]> {
     const all: TraceSummary[] = [];
     let cursor: string | null = null;
     do {
-      const page: TraceListResponse = await list(`${filters}&limit=${pageSize}${cursor ? `&cursor=${cursor}` : ''}`);
+      const page: TraceListResponse = await list(`${filter}&limit=${pageSize}${cursor ? `&cursor=${cursor}` : ''}`);
       expect(page.traces.length).toBeLessThanOrEqual(pageSize);
       all.push(...page.traces);
       cursor = page.nextCursor;
@@ -167,12 +196,23 @@ describe('newest-first trace lists', () => {
     'user=u2&status=ok',
     'user=u2&model=gpt-4o-mini',
     'user=u5&model=gpt-4.1',
+    'q=needle&minCost=0.00001',
   ];
-  it.each(filters)('lists the same traces as oldest-first reversed, page by page (%s)', async (filter) => {
-    const oldestFirst = (await list(`${filter}&sort=time&order=asc&limit=500`)).traces;
-    const expected = [...oldestFirst].reverse();
+  it.each(filters)('lists newest first what the definition gives, page by page (%s)', async (filter) => {
+    const expected = await definition(filter, 'time', 'desc');
     for (const pageSize of [2, 3, 50]) {
-      expect(await newestFirst(filter, pageSize)).toEqual(expected);
+      expect(await pages(filter, pageSize)).toEqual(expected);
+    }
+  });
+
+  const orders = ['time&order=asc', 'cost&order=desc', 'cost&order=asc', 'duration&order=desc', 'tokens&order=desc', 'tokens&order=asc'];
+  it.each(filters)('lists in every other order what the definition gives, page by page (%s)', async (filter) => {
+    for (const order of orders) {
+      const [sort, direction] = [order.split('&')[0]!, order.endsWith('asc') ? 'asc' : 'desc'] as const;
+      const expected = await definition(filter, sort, direction);
+      for (const pageSize of [3, 50]) {
+        expect(await pages(`${filter}&sort=${order}`, pageSize), `${filter} sorted by ${order}`).toEqual(expected);
+      }
     }
   });
 
