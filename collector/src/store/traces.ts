@@ -102,7 +102,8 @@ async function listAllTraces(storage: Storage, query: TraceQuery): Promise<Trace
   const ranking: Omit<Ranking, 'limit'> = {
     sortBy: sort.expression,
     direction,
-    conditions: [...rollupForms.map((r) => r.prefilter), ...totals.map((c) => c.sql), ...cursor],
+    prefilters: rollupForms.map((r) => r.prefilter),
+    conditions: [...totals.map((c) => c.sql), ...cursor],
     spanConditions: conditions.filter((c) => !c.rollup).map((c) => c.sql),
   };
   const exact = rollupForms.map((r) => r.exact);
