@@ -55,6 +55,8 @@ function emitTrace(tracer: Tracer, rootAt: number, calls: Call[]): void {
 describe('trace lists', () => {
   let collector: TestCollector;
   let range: string;
+  /** Four days up to the same end: a range this long is ranked from trace_summaries, a shorter one from spans. */
+  let longRange: string;
   let base: number;
 
   beforeAll(async () => {
@@ -63,6 +65,7 @@ describe('trace lists', () => {
     const from = base + 10 * 60_000;
     // Both ends in the middle of an hour: the lists read those hours from spans, the others from trace_summaries.
     range = `from=${new Date(from).toISOString()}&to=${new Date(base + 9 * HOUR + 7 * 60_000).toISOString()}`;
+    longRange = `from=${new Date(from - 4 * 24 * HOUR).toISOString()}&to=${new Date(base + 9 * HOUR + 7 * 60_000).toISOString()}`;
     const models = ['gpt-4o-mini', 'claude-haiku-4-5'];
     const traces: { rootAt: number; calls: Call[] }[] = [];
     // Traces spread over eight hours, with gaps the walk has to widen its window across.
@@ -112,6 +115,15 @@ describe('trace lists', () => {
         { model: 'claude-haiku-4-5', user: 'u1', at: base + 9 * HOUR + 9 * 60_000 },
       ],
     });
+    // Two calls of 1,000 tokens outweigh one of 1,500, which outweighs either: a trace is ranked by its sum.
+    traces.push({
+      rootAt: base + 7 * HOUR,
+      calls: [
+        { model: 'gpt-4o-mini', user: 'u4', at: base + 7 * HOUR + 5, inputTokens: 1_000 },
+        { model: 'gpt-4o-mini', user: 'u4', at: base + 7 * HOUR + 10, inputTokens: 1_000 },
+      ],
+    });
+    traces.push({ rootAt: base + 7 * HOUR + 60_000, calls: [{ model: 'gpt-4o-mini', user: 'u4', at: base + 7 * HOUR + 60_005, inputTokens: 1_500 }] });
     // A trace that began before the range: only its spans inside the range count.
     traces.push({ rootAt: from - 10 * 60_000, calls: [{ model: 'gpt-4o-mini', user: 'u2', at: from + 60_000 }] });
     // Another, whose only call in the range is the newest of its user's: first in their list, though its
@@ -136,15 +148,15 @@ describe('trace lists', () => {
     await collector.close();
   });
 
-  async function list(query: string): Promise<TraceListResponse> {
-    const response = await collector.api<TraceListResponse>(`/api/v1/traces?${range}&${query}`);
+  async function list(query: string, within = range): Promise<TraceListResponse> {
+    const response = await collector.api<TraceListResponse>(`/api/v1/traces?${within}&${query}`);
     expect(response.status, JSON.stringify(response.body)).toBe(200);
     return response.body;
   }
 
   /** The list by its definition: the range's spans grouped by trace, filtered and sorted by the sums. */
-  async function definition(filter: string, sort: string, order: 'asc' | 'desc'): Promise<TraceSummary[]> {
-    const raw = Object.fromEntries(new URLSearchParams(`${range}&${filter}&sort=${sort}&order=${order}`));
+  async function definition(filter: string, sort: string, order: 'asc' | 'desc', within = range): Promise<TraceSummary[]> {
+    const raw = Object.fromEntries(new URLSearchParams(`${within}&${filter}&sort=${sort}&order=${order}`));
     const metadata = metadataFilter(raw);
     if (typeof metadata === 'string') throw new Error(metadata);
     const query: TraceQuery = { ...toFilter(DEFAULT_PROJECT_ID, rangeAndFilters.parse(raw)), ...traceListQuery.parse(raw), metadata, cursor: undefined };
@@ -164,11 +176,11 @@ describe('trace lists', () => {
     return rows.map((row) => ({ ...row, startTime: toIso(row.startTime.slice(0, 23)) }));
   }
 
-  async function pages(filter: string, pageSize: number): Promise<TraceSummary[]> {
+  async function pages(filter: string, pageSize: number, within = range): Promise<TraceSummary[]> {
     const all: TraceSummary[] = [];
     let cursor: string | null = null;
     do {
-      const page: TraceListResponse = await list(`${filter}&limit=${pageSize}${cursor ? `&cursor=${cursor}` : ''}`);
+      const page: TraceListResponse = await list(`${filter}&limit=${pageSize}${cursor ? `&cursor=${cursor}` : ''}`, within);
       expect(page.traces.length).toBeLessThanOrEqual(pageSize);
       all.push(...page.traces);
       cursor = page.nextCursor;
@@ -206,15 +218,19 @@ describe('trace lists', () => {
   });
 
   const orders = ['time&order=asc', 'cost&order=desc', 'cost&order=asc', 'duration&order=desc', 'tokens&order=desc', 'tokens&order=asc'];
-  it.each(filters)('lists in every other order what the definition gives, page by page (%s)', async (filter) => {
-    for (const order of orders) {
-      const [sort, direction] = [order.split('&')[0]!, order.endsWith('asc') ? 'asc' : 'desc'] as const;
-      const expected = await definition(filter, sort, direction);
-      for (const pageSize of [3, 50]) {
-        expect(await pages(`${filter}&sort=${order}`, pageSize), `${filter} sorted by ${order}`).toEqual(expected);
+  it.each(filters.flatMap((filter) => [[filter, 'short'] as const, [filter, 'long'] as const]))(
+    'lists in every other order what the definition gives, page by page (%s, %s range)',
+    async (filter, length) => {
+      const within = length === 'short' ? range : longRange;
+      for (const order of orders) {
+        const [sort, direction] = [order.split('&')[0]!, order.endsWith('asc') ? 'asc' : 'desc'] as const;
+        const expected = await definition(filter, sort, direction, within);
+        for (const pageSize of [3, 50]) {
+          expect(await pages(`${filter}&sort=${order}`, pageSize, within), `${filter} sorted by ${order}`).toEqual(expected);
+        }
       }
-    }
-  });
+    },
+  );
 
   it('finds a trace whose conditions hold on different spans, and not one where they hold on none', async () => {
     const [both] = (await list('user=u7&model=gpt-4o')).traces;

@@ -251,17 +251,20 @@ async function summariseWithSpans(
 /**
  * How a trace list in any order but newest first ranks its traces: by `sortBy` and then the trace id,
  * both in `direction`. `sortBy` and `conditions` are written on RANKED's names; `prefilters` are
- * aggregates over a trace's rows (hasValueHash, `errorCount`); each of `spanConditions` is SQL that
- * some span of a listed trace in the range meets.
+ * conditions on values a trace has, as aggregates over its rollup rows (hasValueHash, `errorCount`)
+ * or over its spans; each of `spanConditions` is SQL that some span of a listed trace in the range meets.
  */
 export interface Ranking {
   sortBy: string;
   direction: 'ASC' | 'DESC';
-  prefilters: string[];
+  prefilters: { rollup: string; spans: string }[];
   conditions: string[];
   spanConditions: string[];
   limit: number;
 }
+
+/** A ranked trace, with its value in the ranking's order. */
+export type Ranked = { traceId: string; sortValue: string };
 
 /** A trace's totals over its spans in the range, from its merged rows: what a list is sorted and filtered by. */
 const RANKED = `
@@ -281,7 +284,7 @@ const RANKED_COLUMNS = 'trace_id, first_start, last_end, errors, input_tokens, o
  * traces alone (summariseFromRollup). Value conditions are tested on hashes: a collision may rank a
  * trace that the exact test then drops.
  */
-export async function rankFromRollup(storage: Storage, range: ListRange, ranking: Ranking, params: Record<string, unknown> = {}): Promise<{ traceId: string; sortValue: string }[]> {
+export async function rankFromRollup(storage: Storage, range: ListRange, ranking: Ranking, params: Record<string, unknown> = {}): Promise<Ranked[]> {
   const split = splitRange(range);
   // Conditions on spans pick traces through trace-id subqueries in WHERE, so only the chosen traces
   // are summed. (As HAVING conditions over spans they forced every span in the range through the
@@ -294,12 +297,12 @@ export async function rankFromRollup(storage: Storage, range: ListRange, ranking
     `SELECT ${RANKED_COLUMNS.replace('value_hashes', `${VALUE_HASHES} AS value_hashes`)} FROM (
        ${ROWS_OF_SPANS} FROM {db}.spans WHERE project_id = {project:String} AND (${split.spans})${picked.join('')} GROUP BY ${KEY})`,
   ];
-  return select<{ traceId: string; sortValue: string }>(
+  return select<Ranked>(
     storage,
     `SELECT traceId, toString(${ranking.sortBy}) AS sortValue FROM (
        SELECT ${RANKED} FROM (${parts.join(' UNION ALL ')})
        GROUP BY trace_id
-       ${ranking.prefilters.length ? `HAVING ${ranking.prefilters.join(' AND ')}` : ''}
+       ${ranking.prefilters.length ? `HAVING ${ranking.prefilters.map((p) => p.rollup).join(' AND ')}` : ''}
      ) ${ranking.conditions.length ? `WHERE ${ranking.conditions.join(' AND ')}` : ''}
      ORDER BY ${ranking.sortBy} ${ranking.direction}, traceId ${ranking.direction}
      LIMIT {rankLimit:UInt32}`,

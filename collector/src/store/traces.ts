@@ -3,10 +3,10 @@ import type { SpanRow } from '../ingest/normalize.ts';
 import type { Storage } from './clickhouse.ts';
 import type { SpanFilter } from './filters.ts';
 import { listNewestTraces } from './newest-traces.ts';
+import { listRankedTraces } from './ranked-traces.ts';
 import { select } from './queries.ts';
 import { toIso } from './projects.ts';
-import { spanConditions, totalsConditions } from './trace-conditions.ts';
-import { rankFromRollup, summariseFromRollup, type Ranking } from './trace-summaries.ts';
+import { summariseFromRollup } from './trace-summaries.ts';
 
 export type TraceSort = 'time' | 'duration' | 'cost' | 'tokens';
 
@@ -32,14 +32,6 @@ export interface TraceCursor {
   traceId: string;
 }
 
-/** Fixed SQL per sort key, on the names rankFromRollup ranks by; the cursor's value is compared in the same type. */
-const SORTS: Record<TraceSort, { expression: string; type: string }> = {
-  time: { expression: 'traceStart', type: "DateTime64(9, 'UTC')" },
-  duration: { expression: 'durationMs', type: 'Float64' },
-  cost: { expression: 'coalesce(cost, -1)', type: 'Float64' },
-  tokens: { expression: 'inputTokens + outputTokens', type: 'Float64' },
-};
-
 /** A trace list row as queried: the summary, and its value in the list's order (the cursor's value). */
 export interface TraceRow extends TraceSummary {
   sortValue: string;
@@ -47,12 +39,12 @@ export interface TraceRow extends TraceSummary {
 
 /**
  * Lists traces that started in the range. Conditions on spans (model, user, text…) select traces
- * that contain such a span, so a trace's totals always cover all of its spans. Newest first, the
- * default, walks back from the end of the range and stops once the page is full; any other order
- * needs every trace in the range.
+ * that contain such a span in the range, and a trace's totals cover all of its spans in the range.
+ * Newest first, the default, walks back from the end of the range and stops once the page is full;
+ * any other order ranks every trace in the range on the few columns it needs.
  */
 export async function listTraces(storage: Storage, query: TraceQuery): Promise<{ traces: TraceSummary[]; next: TraceCursor | null }> {
-  const rows = query.sort === 'time' && query.order === 'desc' ? await listNewestTraces(storage, query) : await listAllTraces(storage, query);
+  const rows = query.sort === 'time' && query.order === 'desc' ? await listNewestTraces(storage, query) : await listRankedTraces(storage, query);
   const page = rows.slice(0, query.limit);
   const last = page[page.length - 1];
   const next = rows.length > query.limit && last ? { value: last.sortValue, traceId: last.traceId } : null;
@@ -78,47 +70,6 @@ export async function summariseTraces(storage: Storage, projectId: string, trace
     const { startNs: _, ...row } = found;
     return [toSummary(row)];
   });
-}
-
-/**
- * The first `limit + 1` traces in the query's order, ranking every trace in the range on the few
- * columns its order and conditions need (rankFromRollup), then reading the list rows of those alone.
- * At 10M spans over 30 days: 0.5-0.8 s, where summing every trace's list row from its spans took 6-8 s.
- */
-async function listAllTraces(storage: Storage, query: TraceQuery): Promise<TraceRow[]> {
-  const conditions = spanConditions(query);
-  const totals = totalsConditions(query);
-  const params: Record<string, unknown> = {};
-  for (const condition of [...conditions, ...totals]) Object.assign(params, condition.params);
-  const sort = SORTS[query.sort];
-  const direction = query.order === 'asc' ? 'ASC' : 'DESC';
-  const cursor: string[] = [];
-  if (query.cursor) {
-    cursor.push(`(${sort.expression}, traceId) ${direction === 'ASC' ? '>' : '<'} ({cursorValue:${sort.type}}, {cursorTrace:String})`);
-    params.cursorValue = query.cursor.value;
-    params.cursorTrace = query.cursor.traceId;
-  }
-  const rollupForms = conditions.flatMap((c) => (c.rollup ? [c.rollup] : []));
-  const ranking: Omit<Ranking, 'limit'> = {
-    sortBy: sort.expression,
-    direction,
-    prefilters: rollupForms.map((r) => r.prefilter),
-    conditions: [...totals.map((c) => c.sql), ...cursor],
-    spanConditions: conditions.filter((c) => !c.rollup).map((c) => c.sql),
-  };
-  const exact = rollupForms.map((r) => r.exact);
-  for (let limit = query.limit + 1; ; limit *= 4) {
-    const ranked = await rankFromRollup(storage, query, { ...ranking, limit }, params);
-    const rows = new Map((await summariseFromRollup(storage, query, ranked.map((r) => r.traceId), exact, params)).map((row) => [row.traceId, row]));
-    const listed = ranked.flatMap(({ traceId, sortValue }): TraceRow[] => {
-      const found = rows.get(traceId);
-      if (!found) return [];
-      const { startNs: _, ...row } = found;
-      return [{ ...row, sortValue }];
-    });
-    // A trace ranked for a value hash it shares with another value fails the exact test: rank more.
-    if (listed.length >= query.limit + 1 || ranked.length < limit) return listed.slice(0, query.limit + 1);
-  }
 }
 
 /** A stored span as read back: the inserted row, plus exact nanosecond times as strings. */
