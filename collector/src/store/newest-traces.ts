@@ -210,7 +210,7 @@ function newestFirst([idA, a]: [string, Passed], [idB, b]: [string, Passed]): nu
 }
 
 /** `2026-11-24 06:00:00.123456789` (UTC) → ns since the epoch. */
-function nanosOf(clickhouseTime: string): bigint {
+export function nanosOf(clickhouseTime: string): bigint {
   const seconds = BigInt(Date.parse(`${clickhouseTime.slice(0, 19).replace(' ', 'T')}Z`) / 1000);
   return seconds * 1_000_000_000n + BigInt(clickhouseTime.slice(20, 29).padEnd(9, '0') || '0');
 }

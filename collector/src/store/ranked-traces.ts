@@ -1,6 +1,7 @@
 import type { Storage } from './clickhouse.ts';
-import { clickhouseParamTime } from './filters.ts';
+import { clickhouseParamTime, withSpanMeeting } from './filters.ts';
 import { select } from './queries.ts';
+import { nanosOf } from './newest-traces.ts';
 import { spanConditions, totalsConditions } from './trace-conditions.ts';
 import { rankFromRollup, summariseFromRollup, type Ranked, type Ranking } from './trace-summaries.ts';
 import type { TraceQuery, TraceRow, TraceSort } from './traces.ts';
@@ -40,15 +41,15 @@ export async function listRankedTraces(storage: Storage, query: TraceQuery): Pro
     params.cursorValue = query.cursor.value;
     params.cursorTrace = query.cursor.traceId;
   }
-  const held = conditions.filter((c) => c.rollup);
+  const held = conditions.flatMap((c) => (c.rollup ? [{ ...c.rollup, sql: c.sql }] : []));
   const ranking: Omit<Ranking, 'limit'> = {
     sortBy: sort.expression,
     direction,
-    prefilters: held.map((c) => ({ rollup: c.rollup!.prefilter, spans: `countIf(${c.sql}) > 0` })),
+    prefilters: held.map((c) => ({ rollup: c.prefilter, spans: `countIf(${c.sql}) > 0` })),
     conditions: [...totals.map((c) => c.sql), ...cursor],
     spanConditions: conditions.filter((c) => !c.rollup).map((c) => c.sql),
   };
-  const exact = held.map((c) => c.rollup!.exact);
+  const exact = held.map((c) => c.exact);
   const firstToStart = !conditions.length && !totals.length && query.sort === 'time' && direction === 'ASC';
   for (let limit = query.limit + 1; ; limit *= 4) {
     const ranked = await (firstToStart ? rankFirstToStart : rank)(storage, query, { ...ranking, limit }, params);
@@ -79,7 +80,7 @@ function rank(storage: Storage, range: RankRange, ranking: Ranking, params: Reco
  * for a trace through spans later in the range: those rank the whole range.)
  */
 async function rankFirstToStart(storage: Storage, query: TraceQuery, ranking: Ranking, params: Record<string, unknown>): Promise<Ranked[]> {
-  const after = query.cursor ? Date.parse(`${query.cursor.value.slice(0, 23).replace(' ', 'T')}Z`) : 0;
+  const after = query.cursor ? Number(nanosOf(query.cursor.value) / 1_000_000n) : 0;
   const start = Math.max(query.from.getTime(), after);
   for (let width = HOUR_MS; ; width *= 16) {
     const to = new Date(Math.min(query.to.getTime(), start + width));
@@ -90,8 +91,6 @@ async function rankFirstToStart(storage: Storage, query: TraceQuery, ranking: Ra
 
 /** rankFromRollup's ranking, summed from the range's spans: the same names, so the same conditions and order. */
 function rankFromSpans(storage: Storage, range: RankRange, ranking: Ranking, params: Record<string, unknown>): Promise<Ranked[]> {
-  const inRange = "project_id = {project:String} AND start_time >= {from:DateTime64(3, 'UTC')} AND start_time < {to:DateTime64(3, 'UTC')}";
-  const picked = ranking.spanConditions.map((sql) => ` AND trace_id IN (SELECT trace_id FROM {db}.spans WHERE ${inRange} AND (${sql}))`);
   return select<Ranked>(
     storage,
     `SELECT traceId, toString(${ranking.sortBy}) AS sortValue FROM (
@@ -103,7 +102,8 @@ function rankFromSpans(storage: Storage, range: RankRange, ranking: Ranking, par
          sum(output_tokens) AS outputTokens,
          if(countIf(cost_total IS NOT NULL) = 0, NULL, sum(cost_total)) AS cost
        FROM {db}.spans
-       WHERE ${inRange}${picked.join('')}
+       WHERE project_id = {project:String} AND start_time >= {from:DateTime64(3, 'UTC')} AND start_time < {to:DateTime64(3, 'UTC')}
+         ${ranking.spanConditions.map(withSpanMeeting).join('')}
        GROUP BY trace_id
        ${ranking.prefilters.length ? `HAVING ${ranking.prefilters.map((p) => p.spans).join(' AND ')}` : ''}
      ) ${ranking.conditions.length ? `WHERE ${ranking.conditions.join(' AND ')}` : ''}

@@ -1,6 +1,6 @@
 import type { Storage } from './clickhouse.ts';
 import { backfillByDay } from './backfill.ts';
-import { clickhouseParamTime } from './filters.ts';
+import { clickhouseParamTime, withSpanMeeting } from './filters.ts';
 import { wholeHours } from './llm-hours.ts';
 import { select } from './queries.ts';
 import { CALL_TOTAL_TYPES, SPAN_TOTAL_COLUMNS, SPAN_TOTALS } from './span-totals.ts';
@@ -286,12 +286,7 @@ const RANKED_COLUMNS = 'trace_id, first_start, last_end, errors, input_tokens, o
  */
 export async function rankFromRollup(storage: Storage, range: ListRange, ranking: Ranking, params: Record<string, unknown> = {}): Promise<Ranked[]> {
   const split = splitRange(range);
-  // Conditions on spans pick traces through trace-id subqueries in WHERE, so only the chosen traces
-  // are summed. (As HAVING conditions over spans they forced every span in the range through the
-  // GROUP BY: 11x slower at 10M spans.)
-  const picked = ranking.spanConditions.map(
-    (sql) => ` AND trace_id IN (SELECT trace_id FROM {db}.spans WHERE project_id = {project:String} AND start_time >= {from:DateTime64(3, 'UTC')} AND start_time < {to:DateTime64(3, 'UTC')} AND (${sql}))`,
-  );
+  const picked = ranking.spanConditions.map(withSpanMeeting);
   const parts = [
     ...(split.whole ? [`SELECT ${RANKED_COLUMNS} FROM {db}.trace_summaries WHERE project_id = {project:String} AND ${split.whole}${picked.join('')}`] : []),
     `SELECT ${RANKED_COLUMNS.replace('value_hashes', `${VALUE_HASHES} AS value_hashes`)} FROM (
