@@ -263,6 +263,17 @@ describe('trace lists', () => {
     expect(first.status).toBe(200);
     // Equal starts are listed by trace id, highest first.
     expect(first.body.traces.map((t) => t.traceId)).toEqual([hex(2_100, 32)]);
+
+    // Ranked lists break ties by trace id as well, ids with leading zero bytes included: ranked from the
+    // spans (2 hours) and from trace_summaries (4 days; every other trace lasts longer than these).
+    const longWindow = `from=${new Date(Number(at / 1_000_000n) - 2 * 86_400_000).toISOString()}&to=${new Date(Number(at / 1_000_000n) + 2 * 86_400_000).toISOString()}`;
+    for (const within of [window, longWindow]) {
+      const shortest = await list('sort=duration&order=asc&limit=2', within);
+      expect(shortest.traces.map((t) => t.traceId)).toEqual([hex(1, 32), hex(2, 32)]);
+      const next = await list(`sort=duration&order=asc&limit=2&cursor=${shortest.nextCursor}`, within);
+      expect(next.traces.map((t) => t.traceId)).toEqual([hex(3, 32), hex(4, 32)]);
+    }
+    expect((await list('sort=duration&order=desc&limit=2', window)).traces.map((t) => t.traceId)).toEqual([hex(2_100, 32), hex(2_099, 32)]);
   });
 
   it('lists first a trace that began before the range when its part in the range is the newest', async () => {

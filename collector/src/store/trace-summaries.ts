@@ -266,9 +266,17 @@ export interface Ranking {
 /** A ranked trace, with its value in the ranking's order. */
 export type Ranked = { traceId: string; sortValue: string };
 
+/**
+ * A trace id (32 lowercase hex digits) as a UInt128 in the same order, which rankings group and break
+ * ties by: hashing 2.8M of these costs about two thirds of hashing the FixedString(32) ids (30 days by
+ * cost at 10M spans: 310-420 instead of 470-670 ms). `RANKED_TRACE_ID` turns it back into the id.
+ */
+export const traceKey = (hexId: string) => `reinterpretAsUInt128(reverse(unhex(${hexId})))`;
+export const RANKED_TRACE_ID = "leftPad(lower(hex(traceKey)), 32, '0') AS traceId";
+
 /** A trace's totals over its spans in the range, from its merged rows: what a list is sorted and filtered by. */
 const RANKED = `
-  trace_id AS traceId,
+  ${traceKey('trace_id')} AS traceKey,
   min(first_start) AS traceStart,
   (toUnixTimestamp64Nano(max(last_end)) - toUnixTimestamp64Nano(min(first_start))) / 1e6 AS durationMs,
   sum(errors) AS errorCount,
@@ -294,12 +302,12 @@ export async function rankFromRollup(storage: Storage, range: ListRange, ranking
   ];
   return select<Ranked>(
     storage,
-    `SELECT traceId, toString(${ranking.sortBy}) AS sortValue FROM (
+    `SELECT ${RANKED_TRACE_ID}, toString(${ranking.sortBy}) AS sortValue FROM (
        SELECT ${RANKED} FROM (${parts.join(' UNION ALL ')})
-       GROUP BY trace_id
+       GROUP BY traceKey
        ${ranking.prefilters.length ? `HAVING ${ranking.prefilters.map((p) => p.rollup).join(' AND ')}` : ''}
      ) ${ranking.conditions.length ? `WHERE ${ranking.conditions.join(' AND ')}` : ''}
-     ORDER BY ${ranking.sortBy} ${ranking.direction}, traceId ${ranking.direction}
+     ORDER BY ${ranking.sortBy} ${ranking.direction}, traceKey ${ranking.direction}
      LIMIT {rankLimit:UInt32}`,
     { ...params, ...rangeParams(range), ...split.params, rankLimit: ranking.limit },
   );
