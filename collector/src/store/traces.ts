@@ -83,12 +83,14 @@ interface SpanRowOut extends Omit<SpanRow, 'project_id' | 'status_code'> {
  * The hours these traces have spans in, from trace_summaries. Reading spans for those hours and ids
  * goes straight to the traces' rows through the primary key (hour, then trace id). Asked first
  * and passed as a parameter: as an IN subquery the same read was 30-38/43-74 ms p50/p95 for one
- * trace at 10M spans, in two steps 23-27/32-37.
+ * trace at 10M spans, in two steps 23-27/32-37. Ids are passed as the column's type: compared as
+ * String, every row's id is converted first (the hours of one trace at 10M spans: 7.0/12.4 ms
+ * p50/p95, as FixedString 3.8/5.2; its spans 24/45 and 20/25).
  */
 async function hoursOfTraces(storage: Storage, projectId: string, traceIds: string[]): Promise<string[]> {
   const rows = await select<{ hour: string }>(
     storage,
-    `SELECT DISTINCT toString(hour) AS hour FROM {db}.trace_summaries WHERE project_id = {project:String} AND trace_id IN {traces:Array(String)}`,
+    `SELECT DISTINCT toString(hour) AS hour FROM {db}.trace_summaries WHERE project_id = {project:String} AND trace_id IN {traces:Array(FixedString(32))}`,
     { project: projectId, traces: traceIds },
   );
   return rows.map((r) => r.hour);
@@ -111,7 +113,7 @@ export async function getTraces(storage: Storage, projectId: string, traceIds: s
     storage,
     `SELECT *, toString(toUnixTimestamp64Nano(start_time)) AS start_ns, toString(toUnixTimestamp64Nano(end_time)) AS end_ns
      FROM {db}.spans
-     WHERE project_id = {project:String} AND toStartOfHour(start_time) IN {hours:Array(DateTime('UTC'))} AND trace_id IN {traces:Array(String)}
+     WHERE project_id = {project:String} AND toStartOfHour(start_time) IN {hours:Array(DateTime('UTC'))} AND trace_id IN {traces:Array(FixedString(32))}
      ORDER BY trace_id, start_time, span_id`,
     { project: projectId, hours, traces: [...traces.keys()] },
   );
