@@ -1,12 +1,10 @@
 import type { Storage } from './clickhouse.ts';
-import { clickhouseParamTime, withSpanMeeting } from './filters.ts';
-import { select } from './queries.ts';
 import { nanosOf } from './newest-traces.ts';
 import { spanConditions, totalsConditions } from './trace-conditions.ts';
-import { RANKED_TRACE_ID, rankFromRollup, summariseFromRollup, traceKey, type Ranked, type Ranking } from './trace-summaries.ts';
+import { rankFromRollup, rankFromSpans, summariseFromRollup, traceKey, type ListRange, type Ranked, type Ranking } from './trace-summaries.ts';
 import type { TraceQuery, TraceRow, TraceSort } from './traces.ts';
 
-/** Fixed SQL per sort key, on the names traces are ranked by (RANKED); the cursor's value is compared in the same type. */
+/** Fixed SQL per sort key, on the names traces are ranked by (rankedTotals in trace-summaries.ts); the cursor's value is compared in the same type. */
 const SORTS: Record<TraceSort, { expression: string; type: string }> = {
   time: { expression: 'traceStart', type: "DateTime64(9, 'UTC')" },
   duration: { expression: 'durationMs', type: 'Float64' },
@@ -65,10 +63,8 @@ export async function listRankedTraces(storage: Storage, query: TraceQuery): Pro
   }
 }
 
-type RankRange = { projectId: string; from: Date; to: Date };
-
 /** Ranks the traces of a range from its spans when it is short, else from trace_summaries. */
-function rank(storage: Storage, range: RankRange, ranking: Ranking, params: Record<string, unknown>): Promise<Ranked[]> {
+function rank(storage: Storage, range: ListRange, ranking: Ranking, params: Record<string, unknown>): Promise<Ranked[]> {
   return range.to.getTime() - range.from.getTime() <= SPANS_UP_TO_MS ? rankFromSpans(storage, range, ranking, params) : rankFromRollup(storage, range, ranking, params);
 }
 
@@ -87,28 +83,4 @@ async function rankFirstToStart(storage: Storage, query: TraceQuery, ranking: Ra
     const ranked = await rank(storage, { projectId: query.projectId, from: query.from, to }, ranking, params);
     if (ranked.length === ranking.limit || to.getTime() === query.to.getTime()) return ranked;
   }
-}
-
-/** rankFromRollup's ranking, summed from the range's spans: the same names, so the same conditions and order. */
-function rankFromSpans(storage: Storage, range: RankRange, ranking: Ranking, params: Record<string, unknown>): Promise<Ranked[]> {
-  return select<Ranked>(
-    storage,
-    `SELECT ${RANKED_TRACE_ID}, toString(${ranking.sortBy}) AS sortValue FROM (
-       SELECT ${traceKey('trace_id')} AS traceKey,
-         min(start_time) AS traceStart,
-         (toUnixTimestamp64Nano(max(end_time)) - toUnixTimestamp64Nano(min(start_time))) / 1e6 AS durationMs,
-         countIf(status_code = 'ERROR') AS errorCount,
-         sum(input_tokens) AS inputTokens,
-         sum(output_tokens) AS outputTokens,
-         if(countIf(cost_total IS NOT NULL) = 0, NULL, sum(cost_total)) AS cost
-       FROM {db}.spans
-       WHERE project_id = {project:String} AND start_time >= {from:DateTime64(3, 'UTC')} AND start_time < {to:DateTime64(3, 'UTC')}
-         ${ranking.spanConditions.map(withSpanMeeting).join('')}
-       GROUP BY traceKey
-       ${ranking.prefilters.length ? `HAVING ${ranking.prefilters.map((p) => p.spans).join(' AND ')}` : ''}
-     ) ${ranking.conditions.length ? `WHERE ${ranking.conditions.join(' AND ')}` : ''}
-     ORDER BY ${ranking.sortBy} ${ranking.direction}, traceKey ${ranking.direction}
-     LIMIT {rankLimit:UInt32}`,
-    { ...params, project: range.projectId, from: clickhouseParamTime(range.from), to: clickhouseParamTime(range.to), rankLimit: ranking.limit },
-  );
 }
