@@ -7,6 +7,8 @@ import { getTrace, getTraces } from './traces.ts';
 let collector: TestCollector;
 const ours: string[] = [];
 let theirs = '';
+/** A trace over three hours, its spans exported in two batches: each hour's spans are in their own rows and parts. */
+let longRunning = '';
 
 /** One trace: a root span and `calls` chat calls under it; returns its id. */
 function emitTrace(tracer: Tracer, calls: number): string {
@@ -32,6 +34,22 @@ beforeAll(async () => {
   await exportThroughOtlp(collector.url, otherKey, (tracer) => {
     theirs = emitTrace(tracer, 2);
   });
+  // An agent run that starts just before an hour ends and makes calls in each of the next two hours.
+  const hour = 3_600_000;
+  const boundary = Math.floor(Date.now() / hour) * hour - hour;
+  let rootContext = context.active();
+  await exportThroughOtlp(collector.url, collector.apiKey, (tracer) => {
+    const root = tracer.startSpan('long agent run', { kind: SpanKind.SERVER, startTime: boundary - hour + 60_000 });
+    rootContext = trace.setSpan(context.active(), root);
+    tracer.startSpan('plan', { startTime: boundary - 30_000 }, rootContext).end(boundary - 20_000);
+    longRunning = root.spanContext().traceId;
+    root.end(boundary + 30 * 60_000);
+  });
+  await exportThroughOtlp(collector.url, collector.apiKey, (tracer) => {
+    const attributes = chatAttributes({ model: 'gpt-4o-mini', inputTokens: 10, outputTokens: 5 });
+    tracer.startSpan('chat gpt-4o-mini', { kind: SpanKind.CLIENT, startTime: boundary + 10_000, attributes }, rootContext).end(boundary + 11_000);
+    tracer.startSpan('chat gpt-4o-mini', { kind: SpanKind.CLIENT, startTime: boundary - hour + 120_000, attributes }, rootContext).end(boundary - hour + 121_000);
+  });
 });
 afterAll(async () => {
   await collector?.close();
@@ -47,5 +65,12 @@ describe('getTraces', () => {
     expect(traces.get(ours[0]!)).toHaveLength(2);
     expect(traces.get(ours[1]!)).toHaveLength(4);
     for (const id of ours) expect(traces.get(id)).toEqual(await getTrace(collector.storage, 'default', id));
+  });
+
+  it('reads every span of a trace whose spans lie in several hours and arrived in several exports', async () => {
+    const spans = await getTrace(collector.storage, 'default', longRunning);
+    expect(spans.map((s) => s.name)).toEqual(['long agent run', 'chat gpt-4o-mini', 'plan', 'chat gpt-4o-mini']);
+    const both = await getTraces(collector.storage, 'default', [ours[0]!, longRunning]);
+    expect(both.get(longRunning)).toEqual(spans);
   });
 });
