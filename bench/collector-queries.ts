@@ -209,6 +209,15 @@ async function newestSessionId(url: string, m: Meta): Promise<string> {
   return body.sessions[0]!.sessionId;
 }
 
+/** `word` in its `variant`th letter case: lower, Capitalised, UPPER, lasT, CapitaliseD (distinct for two letters or more). */
+function inLetterCase(word: string, variant: number): string {
+  const lastUpper = (w: string) => w.slice(0, -1) + w.slice(-1).toUpperCase();
+  const capitalised = word[0]!.toUpperCase() + word.slice(1);
+  const variants = [word, capitalised, word.toUpperCase(), lastUpper(word), lastUpper(capitalised)];
+  if (variant >= variants.length) throw new Error(`more runs than letter cases of "${word}": add words`);
+  return variants[variant]!;
+}
+
 function querySpecs(m: Meta, sessionId: string): QuerySpec[] {
   const to = new Date(m.now);
   const day = new Date(m.now - 86_400_000);
@@ -218,6 +227,15 @@ function querySpecs(m: Meta, sessionId: string): QuerySpec[] {
   const any = m.samples.filter((s) => s.model);
   const commonWords = ['refund', 'invoice', 'password', 'delivery', 'billing'];
   const rareWords = RARE_WORDS;
+  // ClickHouse's query condition cache remembers the granules where a filter failed, so a search asked
+  // again skips them: an absent word took ~350 ms over 24 hours at 10M spans the first time, ~20 ms the
+  // next. Each search here is asked once per process (runs count from -1, the warm-up): the words in
+  // turn, in another letter case each round through them (the search ignores case, the cache does not);
+  // the absent word with the run's number.
+  const searchTerm = (words: string[], run: number, round = 0) => {
+    const i = run + 1;
+    return inLetterCase(words[i % words.length]!, Math.floor(i / words.length) + round);
+  };
   const traces = (b: any) => b.traces.length;
   const cycle = <T>(items: T[], run: number) => items[((run % items.length) + items.length) % items.length]!;
   const models = [...new Set(any.map((s) => s.model))].sort();
@@ -263,10 +281,10 @@ function querySpecs(m: Meta, sessionId: string): QuerySpec[] {
       },
       count: traces,
     },
-    { name: 'full text common word, 24h', goal: 'search', path: (run) => `/api/v1/traces?${range(day)}&q=${cycle(commonWords, run)}`, count: traces },
-    { name: 'full text rare word, 24h', goal: 'search', path: (run) => `/api/v1/traces?${range(day)}&q=${cycle(rareWords, run)}`, count: traces },
-    { name: 'full text absent word, 24h', goal: 'search', path: () => `/api/v1/traces?${range(day)}&q=${ABSENT_WORD}`, count: traces },
-    { name: 'full text rare word, 30d', goal: 'search', path: (run) => `/api/v1/traces?${range(month)}&q=${cycle(rareWords, run)}`, count: traces },
+    { name: 'full text common word, 24h', goal: 'search', path: (run) => `/api/v1/traces?${range(day)}&q=${searchTerm(commonWords, run)}`, count: traces },
+    { name: 'full text rare word, 24h', goal: 'search', path: (run) => `/api/v1/traces?${range(day)}&q=${searchTerm(rareWords, run)}`, count: traces },
+    { name: 'full text absent word, 24h', goal: 'search', path: (run) => `/api/v1/traces?${range(day)}&q=${ABSENT_WORD}${run + 1}`, count: traces },
+    { name: 'full text rare word, 30d', goal: 'search', path: (run) => `/api/v1/traces?${range(month)}&q=${searchTerm(rareWords, run, 1)}`, count: traces },
     // Orders other than newest first rank every trace in the range (the traces page's sort menu).
     { name: 'traces by cost, 24h', goal: 'search', path: () => `/api/v1/traces?${range(day)}&sort=cost&order=desc`, count: traces },
     { name: 'traces by cost, 30d', goal: 'search', path: () => `/api/v1/traces?${range(month)}&sort=cost&order=desc`, count: traces },
