@@ -7,7 +7,7 @@ import { getTrace, getTraces } from './traces.ts';
 let collector: TestCollector;
 const ours: string[] = [];
 let theirs = '';
-/** A trace over three hours, its spans exported in two batches: each hour's spans are in their own rows and parts. */
+/** A trace with spans in three hours, exported in two batches: each hour's spans are in rows and parts of their own. */
 let longRunning = '';
 
 /** One trace: a root span and `calls` chat calls under it; returns its id. */
@@ -34,21 +34,23 @@ beforeAll(async () => {
   await exportThroughOtlp(collector.url, otherKey, (tracer) => {
     theirs = emitTrace(tracer, 2);
   });
-  // An agent run that starts just before an hour ends and makes calls in each of the next two hours.
+  // An agent run over three hours: it starts early in one, plans at its end, and calls a model in each of
+  // the next two. The calls are exported after the rest, as a long run's spans are.
   const hour = 3_600_000;
-  const boundary = Math.floor(Date.now() / hour) * hour - hour;
+  const thisHour = Math.floor(Date.now() / hour) * hour;
   let rootContext = context.active();
   await exportThroughOtlp(collector.url, collector.apiKey, (tracer) => {
-    const root = tracer.startSpan('long agent run', { kind: SpanKind.SERVER, startTime: boundary - hour + 60_000 });
+    const root = tracer.startSpan('long agent run', { kind: SpanKind.SERVER, startTime: thisHour - 2 * hour + 60_000 });
     rootContext = trace.setSpan(context.active(), root);
-    tracer.startSpan('plan', { startTime: boundary - 30_000 }, rootContext).end(boundary - 20_000);
+    tracer.startSpan('plan', { startTime: thisHour - hour - 30_000 }, rootContext).end(thisHour - hour - 20_000);
     longRunning = root.spanContext().traceId;
-    root.end(boundary + 30 * 60_000);
+    root.end(Date.now());
   });
   await exportThroughOtlp(collector.url, collector.apiKey, (tracer) => {
     const attributes = chatAttributes({ model: 'gpt-4o-mini', inputTokens: 10, outputTokens: 5 });
-    tracer.startSpan('chat gpt-4o-mini', { kind: SpanKind.CLIENT, startTime: boundary + 10_000, attributes }, rootContext).end(boundary + 11_000);
-    tracer.startSpan('chat gpt-4o-mini', { kind: SpanKind.CLIENT, startTime: boundary - hour + 120_000, attributes }, rootContext).end(boundary - hour + 121_000);
+    for (const start of [thisHour - 2 * hour + 120_000, thisHour - hour + 10_000, thisHour]) {
+      tracer.startSpan('chat gpt-4o-mini', { kind: SpanKind.CLIENT, startTime: start, attributes }, rootContext).end(start + 1_000);
+    }
   });
 });
 afterAll(async () => {
@@ -69,7 +71,7 @@ describe('getTraces', () => {
 
   it('reads every span of a trace whose spans lie in several hours and arrived in several exports', async () => {
     const spans = await getTrace(collector.storage, 'default', longRunning);
-    expect(spans.map((s) => s.name)).toEqual(['long agent run', 'chat gpt-4o-mini', 'plan', 'chat gpt-4o-mini']);
+    expect(spans.map((s) => s.name)).toEqual(['long agent run', 'chat gpt-4o-mini', 'plan', 'chat gpt-4o-mini', 'chat gpt-4o-mini']);
     const both = await getTraces(collector.storage, 'default', [ours[0]!, longRunning]);
     expect(both.get(longRunning)).toEqual(spans);
   });
