@@ -1,4 +1,5 @@
 import { hasValueHash, type ValueDimension } from './trace-summaries.ts';
+import { textCondition } from './text-search.ts';
 import type { TraceQuery } from './traces.ts';
 
 /** One row per trace: what the trace list shows, summed over the trace's spans in the range. */
@@ -24,10 +25,9 @@ export interface SpanCondition {
   rollup?: { exact: string; prefilter: string };
   /** Its spans are read from a projection sorted by it (migration 16), so a wide window costs little more than a narrow one. */
   sortedRead?: true;
+  /** The same condition in a form an index answers at a cost that hardly grows with the window: for windows of INDEXED_SEARCH_FROM_MS or more (text-search.ts). */
+  wide?: string;
 }
-
-const TEXT_MATCH =
-  'positionCaseInsensitiveUTF8(input_messages, {q:String}) > 0 OR positionCaseInsensitiveUTF8(output_messages, {q:String}) > 0 OR positionCaseInsensitiveUTF8(system_instructions, {q:String}) > 0 OR positionCaseInsensitiveUTF8(name, {q:String}) > 0';
 
 /**
  * The span conditions of a trace query, the likely most selective first: a session or user names
@@ -49,7 +49,7 @@ export function spanConditions(query: TraceQuery): SpanCondition[] {
       params: { [`metaKey${i}`]: `parallax.metadata.${key}`, [`metaValue${i}`]: value },
     });
   });
-  add('q', TEXT_MATCH);
+  if (query.q) conditions.push(textCondition(query.q));
   if (query.status === 'error') conditions.push({ sql: "status_code = 'ERROR'", params: {}, rollup: { exact: 'errorCount > 0', prefilter: 'errorCount > 0' } });
   add('model', 'model = {model:String}', { rollup: valueIn('models', 'model', 'model') });
   add('tag', 'has(tags, {tag:String})', { rollup: valueIn('traceTags', 'tag', 'tag') });
