@@ -19,7 +19,7 @@ import type { SpanCondition } from './trace-conditions.ts';
  *   On a ClickHouse server older than 26.2 (no text indexes) it reads the messages like the other.
  *
  * Through the API at 10M spans, newest first (the walk reads its first hour's messages, then the rest
- * through the indexes), a word in no message: 24 hours 163-209 ms (252-330 before), 7 days ~300 ms
+ * through the indexes), a word in no message: 24 hours 163-209 ms (252-315 before), 7 days ~300 ms
  * (1.9 s), 30 days 450-520 ms (6.6-6.9 s); a rare word's or a common one's list as before or quicker.
  *
  * Costs of the indexes: at 10M spans 88 B/span on disk (spans 305 before, 392 after; 303 -> 415 at
