@@ -18,6 +18,7 @@ const messages: Record<string, { input: string; output: string }> = {
   underscore: { input: 'Which key?', output: 'Set max_tokens to 100.' },
   noUnderscore: { input: 'Which key again?', output: 'Set maxXtokens to 100.' },
   accents: { input: 'Où est l’ÉCOLE ?', output: 'Près de la gare.' },
+  order: { input: 'Where is order ORD-4471?', output: 'It shipped.' },
 };
 
 beforeAll(async () => {
@@ -70,6 +71,9 @@ describe('message search', () => {
     expect(await search('école')).toEqual(['accents']);
     expect(await search('was refunded on')).toEqual(['refunded']);
     expect(await search('nothing like this')).toEqual([]);
+    expect(await search('ord-4471')).toEqual(['order']);
+    expect(await search('ORD-4472')).toEqual([]);
+    expect(await search('order ORD')).toEqual(['order']);
   });
 
   it('takes % and _ in the words literally, not as patterns', async () => {

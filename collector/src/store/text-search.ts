@@ -32,12 +32,31 @@ const COLUMNS = ['input_messages', 'output_messages', 'system_instructions', 'na
 /** From this window on, a search reads the text indexes instead of the messages. */
 export const INDEXED_SEARCH_FROM_MS = 12 * 3_600_000;
 
+/** The parts of `words` the indexes hold as (parts of) tokens: runs between ASCII characters other than letters and digits. */
+const TOKEN_RUN = /[^\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f]+/g;
+
 export function textCondition(words: string): SpanCondition {
+  const params: Record<string, string> = { q: words, textPattern: likePattern(words) };
+  // Words with a space or punctuation between them span tokens, and ClickHouse then reads every message
+  // for the ILIKE: each run of the words must also be in the text, and each run alone is answered from
+  // the index, so a phrase with a run found nowhere is settled there. At 10M spans, an order number no
+  // message holds ("ORD-4471…") through the API: 7 days 2.2-2.7 s -> 0.43-0.49 s, 30 days ~0.6-0.7 s,
+  // 24 hours 0.48-0.52 -> 0.30-0.38 s. A phrase made only of common words gains nothing: its rows are read
+  // (in SQL over 7 days ~1.5-2 s either way; over 24 hours one such phrase went 205 -> 339 ms).
+  const runs = words.match(TOKEN_RUN) ?? [];
+  if (runs.length > 1) runs.forEach((run, i) => (params[`textRun${i}`] = likePattern(run)));
+  const wide = (column: string) =>
+    runs.length > 1 ? `(${runs.map((_, i) => `${column} ILIKE {textRun${i}:String}`).join(' AND ')} AND ${column} ILIKE {textPattern:String})` : `${column} ILIKE {textPattern:String}`;
   return {
     sql: COLUMNS.map((column) => `positionCaseInsensitiveUTF8(${column}, {q:String}) > 0`).join(' OR '),
-    wide: COLUMNS.map((column) => `${column} ILIKE {textPattern:String}`).join(' OR '),
-    params: { q: words, textPattern: `%${words.replace(/[\\%_]/g, '\\$&')}%` },
+    wide: COLUMNS.map(wide).join(' OR '),
+    params,
   };
+}
+
+/** An ILIKE pattern for text containing `words`, their own %, _ and \ taken literally. */
+function likePattern(words: string): string {
+  return `%${words.replace(/[\\%_]/g, '\\$&')}%`;
 }
 
 /**
