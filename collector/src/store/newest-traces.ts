@@ -1,8 +1,7 @@
 import type { Storage } from './clickhouse.ts';
 import { clickhouseParamTime } from './filters.ts';
 import { select } from './queries.ts';
-import { INDEXED_SEARCH_FROM_MS } from './text-search.ts';
-import { spanConditions, totalsConditions, TRACE_SUMMARY, type SpanCondition } from './trace-conditions.ts';
+import { conditionFor, spanConditions, totalsConditions, TRACE_SUMMARY, type SpanCondition } from './trace-conditions.ts';
 import { prefilterFromRollup, summariseFromRollup, type Screened, type SummaryRow } from './trace-summaries.ts';
 import type { TraceQuery, TraceRow } from './traces.ts';
 
@@ -10,8 +9,6 @@ const NS_PER_MS = 1_000_000n;
 const HOUR_NS = 3_600_000n * NS_PER_MS;
 /** The most traces one step reads: enough for a sparse match, few enough to stay one quick read. */
 const MAX_BATCH = 2_000;
-/** A window this wide reads a condition's `wide` form, when it has one (a text search: text-search.ts). */
-const WIDE_NS = BigInt(INDEXED_SEARCH_FROM_MS) * NS_PER_MS;
 
 interface Driver {
   traceId: string;
@@ -175,7 +172,7 @@ async function newestDrivers(storage: Storage, params: Record<string, unknown>, 
      WHERE project_id = {project:String}
        AND start_time >= {from:DateTime64(3, 'UTC')} AND start_time < {to:DateTime64(3, 'UTC')}
        AND start_time >= {windowStart:DateTime64(9, 'UTC')} AND start_time < {windowEnd:DateTime64(9, 'UTC')}
-       ${driving ? `AND (${end - start >= WIDE_NS && driving.wide ? driving.wide : driving.sql})` : ''}
+       ${driving ? `AND (${conditionFor(driving, Number((end - start) / NS_PER_MS))})` : ''}
      GROUP BY trace_id
      ORDER BY max(start_time) DESC, trace_id DESC
      LIMIT {batch:UInt32}`,

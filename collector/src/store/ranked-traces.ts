@@ -1,7 +1,6 @@
 import type { Storage } from './clickhouse.ts';
 import { nanosOf } from './newest-traces.ts';
-import { INDEXED_SEARCH_FROM_MS } from './text-search.ts';
-import { spanConditions, totalsConditions } from './trace-conditions.ts';
+import { conditionFor, spanConditions, totalsConditions } from './trace-conditions.ts';
 import { rankFromRollup, rankFromSpans, summariseFromRollup, traceKey, type ListRange, type Ranked, type Ranking } from './trace-summaries.ts';
 import type { TraceQuery, TraceRow, TraceSort } from './traces.ts';
 
@@ -41,14 +40,12 @@ export async function listRankedTraces(storage: Storage, query: TraceQuery): Pro
     params.cursorTrace = query.cursor.traceId;
   }
   const held = conditions.flatMap((c) => (c.rollup ? [{ ...c.rollup, sql: c.sql }] : []));
-  // Every span of the range is tested: a wide range is searched through the indexes where they answer.
-  const wide = query.to.getTime() - query.from.getTime() >= INDEXED_SEARCH_FROM_MS;
   const ranking: Omit<Ranking, 'limit'> = {
     sortBy: sort.expression,
     direction,
     prefilters: held.map((c) => ({ rollup: c.prefilter, spans: `countIf(${c.sql}) > 0` })),
     conditions: [...totals.map((c) => c.sql), ...cursor],
-    spanConditions: conditions.filter((c) => !c.rollup).map((c) => (wide && c.wide) || c.sql),
+    spanConditions: conditions.filter((c) => !c.rollup).map((c) => conditionFor(c, query.to.getTime() - query.from.getTime())),
   };
   const exact = held.map((c) => c.exact);
   const firstToStart = !conditions.length && !totals.length && query.sort === 'time' && direction === 'ASC';

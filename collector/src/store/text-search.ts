@@ -59,15 +59,6 @@ function likePattern(words: string): string {
   return `%${words.replace(/[\\%_]/g, '\\$&')}%`;
 }
 
-/**
- * Text indexes on the searched columns, tokens in lower case (ILIKE ignores case). All four or none:
- * a search ORs the columns, and a column without an index would be read whole.
- */
-const TEXT_INDEXES = COLUMNS.map((column) => ({
-  name: `idx_text_${column}`,
-  definition: `idx_text_${column} ${column} TYPE text(tokenizer = splitByNonAlpha, preprocessor = lower(${column}))`,
-}));
-
 /** ClickHouse took text indexes out of experimental in 26.2. */
 const TEXT_INDEX_SINCE: [number, number] = [26, 2];
 
@@ -85,8 +76,13 @@ export async function addTextIndexes(storage: Storage): Promise<void> {
     console.log(`parallax collector: ClickHouse ${version} has no text indexes (26.2 and newer do); message search reads the messages`);
     return;
   }
-  for (const index of TEXT_INDEXES) await storage.client.command({ query: `ALTER TABLE ${db}.spans ADD INDEX IF NOT EXISTS ${index.definition}` });
-  for (const index of TEXT_INDEXES) {
-    await storage.client.command({ query: `ALTER TABLE ${db}.spans MATERIALIZE INDEX ${index.name} SETTINGS mutations_sync = 2` });
+  // Tokens in lower case (ILIKE ignores case); on all four columns, as a search ORs them and a column
+  // without an index would be read whole.
+  for (const column of COLUMNS) {
+    const index = `idx_text_${column}`;
+    await storage.client.command({
+      query: `ALTER TABLE ${db}.spans ADD INDEX IF NOT EXISTS ${index} ${column} TYPE text(tokenizer = splitByNonAlpha, preprocessor = lower(${column}))`,
+    });
+    await storage.client.command({ query: `ALTER TABLE ${db}.spans MATERIALIZE INDEX ${index} SETTINGS mutations_sync = 2` });
   }
 }

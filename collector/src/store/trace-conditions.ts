@@ -1,5 +1,5 @@
 import { hasValueHash, type ValueDimension } from './trace-summaries.ts';
-import { textCondition } from './text-search.ts';
+import { INDEXED_SEARCH_FROM_MS, textCondition } from './text-search.ts';
 import type { TraceQuery } from './traces.ts';
 
 /** One row per trace: what the trace list shows, summed over the trace's spans in the range. */
@@ -25,8 +25,13 @@ export interface SpanCondition {
   rollup?: { exact: string; prefilter: string };
   /** Its spans are read from a projection sorted by it (migration 16), so a wide window costs little more than a narrow one. */
   sortedRead?: true;
-  /** The same condition in a form an index answers at a cost that hardly grows with the window: for windows of INDEXED_SEARCH_FROM_MS or more (text-search.ts). */
+  /** The same condition in a form an index answers at a cost that hardly grows with the window (text-search.ts): see conditionFor. */
   wide?: string;
+}
+
+/** The condition's SQL for spans of a window `windowMs` long: its `wide` form from INDEXED_SEARCH_FROM_MS on, when it has one. */
+export function conditionFor(condition: SpanCondition, windowMs: number): string {
+  return windowMs >= INDEXED_SEARCH_FROM_MS && condition.wide ? condition.wide : condition.sql;
 }
 
 /**
