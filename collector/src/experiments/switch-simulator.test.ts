@@ -9,6 +9,8 @@ let collector: ExperimentTestCollector;
 let otherKey: string;
 const now = Date.now();
 const range = `from=${new Date(now - 3 * 3600_000).toISOString()}&to=${new Date(now + 60_000).toISOString()}`;
+// Yesterday (UTC), at least 21 hours before the range above.
+const yesterday = Math.floor(now / 86400_000) * 86400_000 - 86400_000;
 
 function call(tracer: Parameters<Parameters<typeof exportThroughOtlp>[2]>[0], startMs: number, attributes: Attributes, durationMs = 400): void {
   tracer.startSpan('chat', { startTime: startMs, attributes }).end(startMs + durationMs);
@@ -29,6 +31,10 @@ beforeAll(async () => {
     call(tracer, t + 6000, chatAttributes({ model: 'gpt-4o', inputTokens: 5000, outputTokens: 5000 }));
     call(tracer, now - 5 * 3600_000, chatAttributes({ model: 'gpt-4o-mini', inputTokens: 7000, outputTokens: 7000 }));
     call(tracer, t + 7000, { ...chatAttributes({ model: 'gpt-4o-mini', inputTokens: 9000, outputTokens: 9000 }), 'parallax.experiment.id': 'exp_x' });
+    // A self-hosted model's calls yesterday: one in the small hours, one in the evening (UTC).
+    for (const hour of [3, 20]) {
+      call(tracer, yesterday + hour * 3600_000, chatAttributes({ provider: 'vllm', model: 'local-llama', inputTokens: 1_000_000, outputTokens: 0 }));
+    }
   });
   // Another project's traffic on the same model never shows here.
   await exportThroughOtlp(collector.url, otherKey, (tracer) => {
@@ -73,6 +79,33 @@ describe('GET /api/v1/switch-simulator', () => {
     // No cache rate in the override: cached tokens at the input rate.
     // 3 × (1000 × 2 + 200 × 4) + (10000 × 2 + 500 × 4) = 8400 + 22000 micro-dollars.
     expect(body.projectedCostUsd).toBeCloseTo(0.0304, 9);
+  });
+
+  it('prices each call at the rate in effect at its time, when an override changes mid-day', async () => {
+    const t = now - 3600_000;
+    for (const [effectiveFrom, rate] of [[now - 2 * 86400_000, 1], [t + 2500, 2]] as const) {
+      const created = await collector.send('POST', '/api/v1/prices/overrides', {
+        model: 'acme-ft-2',
+        inputPerMTok: rate,
+        outputPerMTok: rate * 2,
+        effectiveFrom: new Date(effectiveFrom).toISOString(),
+      });
+      expect(created.status).toBe(201);
+    }
+    const { body } = await collector.api<SwitchSimulatorResponse>(`/api/v1/switch-simulator?${range}&fromModel=gpt-4o-mini&toModel=acme-ft-2`);
+    // The three plain calls came before the new rate: 3 × (1000 × 1 + 200 × 2) micro-dollars;
+    // the cached one after it: 10000 × 2 + 500 × 4.
+    expect(body.projectedCostUsd).toBeCloseTo(0.0042 + 0.022, 9);
+  });
+
+  it("prices DeepSeek's off-peak hours at the off-peak rate", async () => {
+    const day = `from=${new Date(yesterday).toISOString()}&to=${new Date(yesterday + 86400_000).toISOString()}`;
+    const { body } = await collector.api<SwitchSimulatorResponse>(
+      `/api/v1/switch-simulator?${day}&fromModel=local-llama&toModel=deepseek-chat&toProvider=deepseek`,
+    );
+    expect(body.calls).toBe(2);
+    // deepseek-chat input: $0.27 per million tokens 00:30-16:30 UTC, $0.135 the rest of the day.
+    expect(body.projectedCostUsd).toBeCloseTo(0.27 + 0.135, 9);
   });
 
   it('says unpriced (null), not free, when the target model has no known price', async () => {

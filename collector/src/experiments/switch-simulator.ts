@@ -1,7 +1,10 @@
 // "What would last month have cost on another model?" Production calls on one model are re-priced at
 // another model's prices, call by call (cache reads/writes, tiers and dated prices stay right), from the
-// token usage actually recorded. Calls with identical usage on the same day price identically, so SQL
-// groups them and each distinct usage is priced once: exact, and fast on millions of calls.
+// token usage actually recorded. Calls with identical usage price identically while no price changes
+// between them, so SQL groups them and each group is priced once, at its first call: exact, and fast on
+// millions of calls. Prices change at the project's overrides' start times (any millisecond: the query
+// splits at each of them) and, in the price data, on dates and at times of day on the half hour
+// (DeepSeek's off-peak rates), which quarter-hour buckets never straddle.
 import type { SwitchSimulatorResponse } from '../api/contract.ts';
 import { priceCall } from '../ingest/pricing.ts';
 import type { Storage } from '../store/clickhouse.ts';
@@ -23,7 +26,8 @@ export interface SwitchQuery {
 export type SwitchCost = Omit<SwitchSimulatorResponse, 'quality'>;
 
 interface UsageGroup {
-  day: string;
+  /** Epoch milliseconds of the group's first call, the time its price is taken at. */
+  first_call_ms: string;
   input_tokens: number;
   output_tokens: number;
   cache_read_tokens: number;
@@ -37,21 +41,23 @@ interface UsageGroup {
 export async function simulateSwitch(storage: Storage, overrides: readonly PriceOverride[], query: SwitchQuery): Promise<SwitchCost> {
   const groups = await select<UsageGroup>(
     storage,
-    `SELECT toString(toDate(start_time)) AS day, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
-            count() AS calls, sum(duration_ms) AS duration_ms,
+    `SELECT toString(toUnixTimestamp64Milli(min(start_time))) AS first_call_ms,
+            input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, count() AS calls, sum(duration_ms) AS duration_ms,
             if(count(cost_total) = 0, NULL, sum(cost_total)) AS actual_cost, count(cost_total) AS priced_calls
      FROM {db}.spans
      WHERE project_id = {project:String}
        AND start_time >= {from:DateTime64(3, 'UTC')} AND start_time < {to:DateTime64(3, 'UTC')}
        AND model = {model:String} AND operation != ''
        AND NOT mapContains(attributes, {experimentAttribute:String})
-     GROUP BY day, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens`,
+     GROUP BY toStartOfFifteenMinutes(start_time), arrayCount(change -> change <= start_time, {priceChanges:Array(DateTime64(3, 'UTC'))}),
+              input_tokens, output_tokens, cache_read_tokens, cache_write_tokens`,
     {
       project: query.projectId,
       from: clickhouseParamTime(query.from),
       to: clickhouseParamTime(query.to),
       model: query.fromModel,
       experimentAttribute: EXPERIMENT_ATTRIBUTE,
+      priceChanges: overrides.filter((o) => o.model === query.toModel).map((o) => clickhouseParamTime(new Date(o.effectiveFrom))),
     },
   );
 
@@ -83,7 +89,7 @@ export async function simulateSwitch(storage: Storage, overrides: readonly Price
           cacheReadTokens: group.cache_read_tokens,
           cacheWriteTokens: group.cache_write_tokens,
         },
-        at: new Date(`${group.day}T00:00:00Z`),
+        at: new Date(Number(group.first_call_ms)),
         durationMs: group.duration_ms / group.calls,
       },
       overrides,
