@@ -258,6 +258,13 @@ function querySpecs(m: Meta, sessionId: string): QuerySpec[] {
       }),
     ),
     { name: `page: sessions list, ${label}`, goal: 'page', path: () => `/api/v1/sessions?${range(from)}&limit=200`, count: (b) => b.sessions.length },
+    // The switch page: each model's calls re-priced at another's prices, a model per run ("found": calls).
+    {
+      name: `page: switch simulator, ${label}`,
+      goal: 'page',
+      path: (run) => `/api/v1/switch-simulator?${range(from)}&fromModel=${encodeURIComponent(cycle(models, run))}&toModel=claude-haiku-4-5&toProvider=anthropic`,
+      count: (b) => b.calls,
+    },
   ];
   return [
     { name: 'overview by model, 24h', goal: 'overview', path: () => `/api/v1/metrics/models?${range(day)}`, count: (b) => b.models.length },

@@ -26,7 +26,7 @@ import type { PriceOverride, PriceOverrideStore } from '../store/price-overrides
 import { pricingProvider } from './estimate.ts';
 import type { ProviderEnv } from './providers.ts';
 import type { ExperimentRunner, RunRequest } from './service.ts';
-import { EXPERIMENT_ATTRIBUTE, IngestSpanExporter } from './span-exporter.ts';
+import { EXPERIMENT_ATTRIBUTE, EXPERIMENT_SERVICE_NAME, IngestSpanExporter } from './span-exporter.ts';
 
 export interface SdkRunnerDeps {
   batcher: IngestBatcher;
@@ -34,7 +34,6 @@ export interface SdkRunnerDeps {
   providers: ProviderEnv;
 }
 
-export const EXPERIMENT_SERVICE_NAME = 'parallax-experiments';
 
 export function createSdkRunner(deps: SdkRunnerDeps): ExperimentRunner {
   // Without a context manager OpenTelemetry cannot carry the active span across awaits: each model call

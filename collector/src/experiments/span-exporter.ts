@@ -13,6 +13,9 @@ import type { PriceOverrideStore } from '../store/price-overrides.ts';
 /** Span attribute naming the experiment a call belongs to (production traffic never has it). */
 export const EXPERIMENT_ATTRIBUTE = 'parallax.experiment.id';
 
+/** The service the runner's calls are stored under: production traffic is what the other services sent. */
+export const EXPERIMENT_SERVICE_NAME = 'parallax-experiments';
+
 /** The tag every experiment span carries, so `?tag=experiment:<id>` finds the experiment's traces. */
 export function experimentTag(experimentId: string): string {
   return `experiment:${experimentId}`;

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiError, SwitchSimulatorResponse } from '../api/contract.ts';
 import { generateKey } from '../store/projects.ts';
 import { chatAttributes, exportThroughOtlp } from '../test-support.ts';
+import { EXPERIMENT_SERVICE_NAME } from './span-exporter.ts';
 import { startExperimentCollector, type ExperimentTestCollector } from './test-support.ts';
 
 let collector: ExperimentTestCollector;
@@ -27,15 +28,24 @@ beforeAll(async () => {
     // In range, on gpt-4o-mini: three plain calls and one mostly served from the prompt cache.
     for (let i = 0; i < 3; i++) call(tracer, t + i * 1000, chatAttributes({ model: 'gpt-4o-mini', inputTokens: 1000, outputTokens: 200 }));
     call(tracer, t + 5000, chatAttributes({ model: 'gpt-4o-mini', inputTokens: 10_000, cacheReadTokens: 8000, outputTokens: 500 }));
-    // Not counted: another model, outside the range, and a call an experiment made.
+    // Not counted: another model, and a call outside the range.
     call(tracer, t + 6000, chatAttributes({ model: 'gpt-4o', inputTokens: 5000, outputTokens: 5000 }));
     call(tracer, now - 5 * 3600_000, chatAttributes({ model: 'gpt-4o-mini', inputTokens: 7000, outputTokens: 7000 }));
-    call(tracer, t + 7000, { ...chatAttributes({ model: 'gpt-4o-mini', inputTokens: 9000, outputTokens: 9000 }), 'parallax.experiment.id': 'exp_x' });
     // A self-hosted model's calls yesterday: one in the small hours, one in the evening (UTC).
     for (const hour of [3, 20]) {
       call(tracer, yesterday + hour * 3600_000, chatAttributes({ provider: 'vllm', model: 'local-llama', inputTokens: 1_000_000, outputTokens: 0 }));
     }
+    // Another one's: a long prompt and a short one, a second apart.
+    call(tracer, yesterday + 10 * 3600_000, chatAttributes({ provider: 'vllm', model: 'local-qwen', inputTokens: 300_000, outputTokens: 0 }));
+    call(tracer, yesterday + 10 * 3600_000 + 1000, chatAttributes({ provider: 'vllm', model: 'local-qwen', inputTokens: 1000, outputTokens: 100 }));
   });
+  // A call an experiment made, stored as the runner stores its calls.
+  await exportThroughOtlp(
+    collector.url,
+    collector.apiKey,
+    (tracer) => call(tracer, now - 3600_000 + 7000, { ...chatAttributes({ model: 'gpt-4o-mini', inputTokens: 9000, outputTokens: 9000 }), 'parallax.experiment.id': 'exp_x' }),
+    { 'service.name': EXPERIMENT_SERVICE_NAME, 'parallax.experiment.id': 'exp_x' },
+  );
   // Another project's traffic on the same model never shows here.
   await exportThroughOtlp(collector.url, otherKey, (tracer) => {
     call(tracer, now - 3600_000, chatAttributes({ model: 'gpt-4o-mini', inputTokens: 50_000, outputTokens: 50_000 }));
@@ -106,6 +116,15 @@ describe('GET /api/v1/switch-simulator', () => {
     expect(body.calls).toBe(2);
     // deepseek-chat input: $0.27 per million tokens 00:30-16:30 UTC, $0.135 the rest of the day.
     expect(body.projectedCostUsd).toBeCloseTo(0.27 + 0.135, 9);
+  });
+
+  it('prices a long prompt at the rate for long prompts, beside a short one at the same time', async () => {
+    const day = `from=${new Date(yesterday).toISOString()}&to=${new Date(yesterday + 86400_000).toISOString()}`;
+    const { body } = await collector.api<SwitchSimulatorResponse>(`/api/v1/switch-simulator?${day}&fromModel=local-qwen&toModel=gemini-2.5-pro&toProvider=google`);
+    expect(body.calls).toBe(2);
+    expect(body.inputTokens).toBe(301_000);
+    // gemini-2.5-pro per million tokens: input $1.25, output $10; over 200k tokens of prompt $2.50 and $15.
+    expect(body.projectedCostUsd).toBeCloseTo(300_000 * 2.5e-6 + 1000 * 1.25e-6 + 100 * 10e-6, 9);
   });
 
   it('says unpriced (null), not free, when the target model has no known price', async () => {

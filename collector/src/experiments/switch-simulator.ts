@@ -1,17 +1,19 @@
 // "What would last month have cost on another model?" Production calls on one model are re-priced at
 // another model's prices, call by call (cache reads/writes, tiers and dated prices stay right), from the
-// token usage actually recorded. Calls with identical usage price identically while no price changes
-// between them, so SQL groups them and each group is priced once, at its first call: exact, and fast on
-// millions of calls. Prices change at the project's overrides' start times (any millisecond: the query
-// splits at each of them) and, in the price data, on dates and at times of day on the half hour
-// (DeepSeek's off-peak rates), which quarter-hour buckets never straddle.
+// token usage actually recorded. A price is a fixed rate per token (and per call, and per hour of a
+// self-hosted model) as long as neither the time nor the prompt size moves it to another rate, so calls
+// on the same rates cost what one call of their mean usage costs, times their count. SQL sums the calls
+// per set of rates and each sum is priced once: exact, and one row per quarter hour instead of one per
+// call. Rates change at the project's overrides' start times (any millisecond: the query splits at each),
+// in the price data on dates and at times of day on the half hour (DeepSeek's off-peak rates), which
+// quarter hours never straddle, and above the data's tier starts (input tokens).
 import type { SwitchSimulatorResponse } from '../api/contract.ts';
-import { priceCall } from '../ingest/pricing.ts';
+import { priceCall, priceTierStarts } from '../ingest/pricing.ts';
 import type { Storage } from '../store/clickhouse.ts';
 import { clickhouseParamTime } from '../store/filters.ts';
 import type { PriceOverride } from '../store/price-overrides.ts';
 import { select } from '../store/queries.ts';
-import { EXPERIMENT_ATTRIBUTE } from './span-exporter.ts';
+import { EXPERIMENT_SERVICE_NAME } from './span-exporter.ts';
 
 export interface SwitchQuery {
   projectId: string;
@@ -25,6 +27,7 @@ export interface SwitchQuery {
 
 export type SwitchCost = Omit<SwitchSimulatorResponse, 'quality'>;
 
+/** Calls on the same rates, their usage summed. */
 interface UsageGroup {
   /** Epoch milliseconds of the group's first call, the time its price is taken at. */
   first_call_ms: string;
@@ -42,22 +45,32 @@ export async function simulateSwitch(storage: Storage, overrides: readonly Price
   const groups = await select<UsageGroup>(
     storage,
     `SELECT toString(toUnixTimestamp64Milli(min(start_time))) AS first_call_ms,
-            input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, count() AS calls, sum(duration_ms) AS duration_ms,
+            sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
+            sum(cache_read_tokens) AS cache_read_tokens, sum(cache_write_tokens) AS cache_write_tokens,
+            count() AS calls, sum(duration_ms) AS duration_ms,
             if(count(cost_total) = 0, NULL, sum(cost_total)) AS actual_cost, count(cost_total) AS priced_calls
      FROM {db}.spans
      WHERE project_id = {project:String}
        AND start_time >= {from:DateTime64(3, 'UTC')} AND start_time < {to:DateTime64(3, 'UTC')}
        AND model = {model:String} AND operation != ''
-       AND NOT mapContains(attributes, {experimentAttribute:String})
-     GROUP BY toStartOfFifteenMinutes(start_time), arrayCount(change -> change <= start_time, {priceChanges:Array(DateTime64(3, 'UTC'))}),
-              input_tokens, output_tokens, cache_read_tokens, cache_write_tokens`,
+       -- Not the experiment runner's calls. Its spans also carry the experiment's attribute, but reading
+       -- the attributes map costs ~200 ms over 30 days at 10M spans; the service column next to nothing.
+       AND service_name != {experimentService:String}
+     GROUP BY toStartOfFifteenMinutes(start_time),
+              arrayCount(change -> change <= start_time, {priceChanges:Array(DateTime64(3, 'UTC'))}),
+              arrayCount(tier -> input_tokens > tier, {tierStarts:Array(UInt64)}),
+              -- The difference compares only calls priced both ways (below).
+              cost_total IS NULL,
+              -- More cache tokens than input: prices clamp the uncached part at 0, so such a call is priced alone.
+              if(input_tokens >= cache_read_tokens + cache_write_tokens, tuple(0, 0, 0, 0), tuple(input_tokens, output_tokens, cache_read_tokens, cache_write_tokens))`,
     {
       project: query.projectId,
       from: clickhouseParamTime(query.from),
       to: clickhouseParamTime(query.to),
       model: query.fromModel,
-      experimentAttribute: EXPERIMENT_ATTRIBUTE,
+      experimentService: EXPERIMENT_SERVICE_NAME,
       priceChanges: overrides.filter((o) => o.model === query.toModel).map((o) => clickhouseParamTime(new Date(o.effectiveFrom))),
+      tierStarts: priceTierStarts(query.toProvider ?? '', query.toModel),
     },
   );
 
@@ -70,24 +83,24 @@ export async function simulateSwitch(storage: Storage, overrides: readonly Price
   let comparableCalls = 0;
   for (const group of groups) {
     totals.calls += group.calls;
-    totals.inputTokens += group.input_tokens * group.calls;
-    totals.outputTokens += group.output_tokens * group.calls;
-    totals.cacheReadTokens += group.cache_read_tokens * group.calls;
-    totals.cacheWriteTokens += group.cache_write_tokens * group.calls;
+    totals.inputTokens += group.input_tokens;
+    totals.outputTokens += group.output_tokens;
+    totals.cacheReadTokens += group.cache_read_tokens;
+    totals.cacheWriteTokens += group.cache_write_tokens;
     totals.unpricedCalls += group.calls - group.priced_calls;
     if (group.actual_cost !== null) actual = (actual ?? 0) + group.actual_cost;
 
-    // Linear in the call count (and, for per-hour prices, in the duration), so one call's price times
-    // the count is exact.
+    // The mean call, on the same rates as every call of the group (a mean lies on the same side of each
+    // tier start as all it averages), priced once: its price times the count is the group's.
     const one = priceCall(
       {
         provider: query.toProvider ?? '',
         models: [query.toModel],
         usage: {
-          inputTokens: group.input_tokens,
-          outputTokens: group.output_tokens,
-          cacheReadTokens: group.cache_read_tokens,
-          cacheWriteTokens: group.cache_write_tokens,
+          inputTokens: group.input_tokens / group.calls,
+          outputTokens: group.output_tokens / group.calls,
+          cacheReadTokens: group.cache_read_tokens / group.calls,
+          cacheWriteTokens: group.cache_write_tokens / group.calls,
         },
         at: new Date(Number(group.first_call_ms)),
         durationMs: group.duration_ms / group.calls,

@@ -58,6 +58,22 @@ export function catalogPrice(usage: Usage, model: string, providerId: string | u
   return pricer(usage);
 }
 
+/**
+ * The input-token counts above which any of the model's prices (in the price data, whichever date or
+ * time selects one) changes its rate: between two of them, each price is a fixed rate per token.
+ * Empty when the data does not know the model.
+ */
+export function tierStarts(model: string, providerId: string | undefined): number[] {
+  const result = calcPrice({ input_tokens: 0, output_tokens: 0 }, model, providerId ? { providerId } : {});
+  if (!result) return [];
+  const prices = result.model.prices;
+  const starts = new Set<number>();
+  for (const price of Array.isArray(prices) ? prices.map((p) => p.prices) : [prices]) {
+    for (const value of Object.values(price)) if (typeof value === 'object' && value) for (const tier of value.tiers) starts.add(tier.start);
+  }
+  return [...starts].sort((a, b) => a - b);
+}
+
 function howPriceChanges(model: ModelInfo): KnownModel['changes'] {
   if (!Array.isArray(model.prices)) return 'never';
   return model.prices.every((p) => !p.constraint || p.constraint.type === 'start_date') ? 'daily' : 'any-time';

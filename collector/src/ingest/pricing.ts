@@ -1,5 +1,5 @@
 import { findProvider } from '@pydantic/genai-prices';
-import { catalogPrice } from './catalog-prices.ts';
+import { catalogPrice, tierStarts } from './catalog-prices.ts';
 import type { PriceOverride } from '../store/price-overrides.ts';
 
 export interface Usage {
@@ -67,6 +67,16 @@ export function priceCall(call: PricedCall, overrides: readonly PriceOverride[] 
     if (cost) return cost;
   }
   return null;
+}
+
+/**
+ * The total input tokens above which `model`'s price per token changes (tiers by prompt size), as
+ * priceCall would price it for `provider`: calls between two of them cost the same per token.
+ */
+export function priceTierStarts(provider: string, model: string): number[] {
+  if (!provider) return tierStarts(model, undefined);
+  const providerId = providerIdFor(provider);
+  return providerId ? tierStarts(model, providerId) : [];
 }
 
 /** The override in effect at the call's time: same model, same provider (or any), latest start. */
