@@ -13,6 +13,8 @@ export interface CollectorConfig {
   retentionIntervalSeconds: number;
   /** How SDKs reach this collector, for set-up snippets. */
   publicUrl: string;
+  /** Whether spans keep text indexes for message search (text-search.ts); unset means yes. */
+  textIndexes?: boolean | undefined;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): CollectorConfig {
@@ -32,7 +34,15 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): CollectorCo
     retryAfterSeconds: intFrom(env, 'PARALLAX_RETRY_AFTER_SECONDS', 5),
     retentionIntervalSeconds: intFrom(env, 'PARALLAX_RETENTION_INTERVAL_SECONDS', 3600),
     publicUrl: env.PARALLAX_PUBLIC_URL ?? `http://localhost:${port}`,
+    textIndexes: onOffFrom(env, 'PARALLAX_TEXT_INDEXES', true),
   };
+}
+
+function onOffFrom(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'on' || raw === 'off') return raw === 'on';
+  throw new Error(`${name} must be on or off, got ${JSON.stringify(raw)}`);
 }
 
 function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {

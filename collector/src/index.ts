@@ -13,6 +13,7 @@ import { ExperimentStore } from './store/experiments.ts';
 import { PriceOverrideStore } from './store/price-overrides.ts';
 import { DEFAULT_PROJECT_ID, generateKey, hashKey, ProjectStore } from './store/projects.ts';
 import { scheduleRetention } from './store/retention.ts';
+import { syncTextIndexes } from './store/text-search.ts';
 import { createApp } from './server.ts';
 
 export { configFromEnv, type CollectorConfig } from './config.ts';
@@ -42,6 +43,7 @@ export interface RunningCollector {
 export async function startCollector(config: CollectorStartConfig): Promise<RunningCollector> {
   const storage = await openStorage({ ...config.clickhouse, dataDir: config.dataDir });
   await migrate(storage);
+  await syncTextIndexes(storage, config.textIndexes ?? true);
   const projects = new ProjectStore(storage);
   const generatedKey = await ensureProjectAndKey(projects, config.apiKey);
   const keys = new KeyResolver(projects);

@@ -4,7 +4,6 @@ import { backfillDimensionHours, DIMENSION_HOURS_DDL } from './dimension-hours.t
 import { backfillLlmDaysSample, backfillLlmHours, backfillLlmHoursSample, LLM_DAYS_SAMPLE_DDL, LLM_HOURS_DDL, LLM_HOURS_SAMPLE_DDL } from './llm-hours.ts';
 import { backfillSessionHours, SESSION_HOURS_DDL } from './session-hours.ts';
 import { backfillSessionTraces, SESSION_TRACES_DDL } from './session-traces.ts';
-import { addTextIndexes } from './text-search.ts';
 import { backfillTraceSummaries, TRACE_SUMMARIES_DDL, TRACE_SUMMARY_HASHES_DDL } from './trace-summaries.ts';
 
 /**
@@ -354,15 +353,8 @@ export const migrations: ReadonlyArray<{ version: number; name: string; statemen
     // the row's own columns, so existing rows get it by writing just that column (1.6 s at 1M spans).
     statements: TRACE_SUMMARY_HASHES_DDL,
   },
-  {
-    version: 18,
-    name: 'text indexes on the searched message columns',
-    // A search for words few messages hold read every message of its window: at 10M spans, none found
-    // took 1.9 s over 7 days, ~6.7 s over 30. Wide windows are now searched through these indexes
-    // (text-search.ts). Not DDL alone: the server's version decides, so it runs as a step.
-    statements: [],
-    backfill: addTextIndexes,
-  },
+  // 18 is not used: the text indexes for message search are put on or taken off at every start, as
+  // PARALLAX_TEXT_INDEXES says (syncTextIndexes in text-search.ts), not once.
 ];
 
 export async function migrate(storage: Storage): Promise<{ applied: number[] }> {

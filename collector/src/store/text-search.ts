@@ -1,5 +1,6 @@
 import type { Storage } from './clickhouse.ts';
 import { quoteIdentifier } from './clickhouse.ts';
+import { select } from './queries.ts';
 import type { SpanCondition } from './trace-conditions.ts';
 
 /**
@@ -10,13 +11,14 @@ import type { SpanCondition } from './trace-conditions.ts';
  *
  * - positionCaseInsensitiveUTF8 reads the messages. For a short window it is the quicker: at 10M
  *   spans, one hour without a match 38 ms.
- * - ILIKE '%…%', the words' own wildcards escaped, is answered from the text indexes (migration 18):
+ * - ILIKE '%…%', the words' own wildcards escaped, is answered from the text indexes (syncTextIndexes):
  *   ClickHouse looks the words up in each part's token dictionary and reads the rows of the tokens
  *   that contain them, not the messages. That lookup costs about the same whatever the window (one
  *   hour without a match 212 ms), so it pays from about half a day: without a match 167 vs 175 ms
  *   over 24 hours, 136 vs 1,228 over 7 days, 350 over 30 (~6.7 s reading); a word in ~2,000 spans
  *   a day, its newest 102 traces: 146 vs 373 ms over 24 hours, 219 vs 2,230 over 7 days.
- *   On a ClickHouse server older than 26.2 (no text indexes) it reads the messages like the other.
+ *   Without the indexes (PARALLAX_TEXT_INDEXES=off, or a ClickHouse server older than 26.2) it reads
+ *   the messages like the other, with the same results.
  *
  * Through the API at 10M spans, newest first (the walk reads its first hour's messages, then the rest
  * through the indexes), a word in no message: 24 hours 163-209 ms (252-315 before), 7 days ~300 ms
@@ -63,22 +65,40 @@ function likePattern(words: string): string {
 const TEXT_INDEX_SINCE: [number, number] = [26, 2];
 
 /**
- * Migration 18: adds the text indexes to spans and builds them for the spans already stored, when the
- * server has text indexes. Safe to run again: an index is added once, and building it again gives the
- * same index.
+ * Puts the text indexes on spans, or takes them off, as `wanted` says (PARALLAX_TEXT_INDEXES), at
+ * every start: adding them builds them for the spans already stored (91 s at 10M spans), dropping
+ * them removes their files. Either way search gives the same results; without them a wide window
+ * reads the messages. A server older than 26.2 has no text indexes: it searches by reading.
  */
-export async function addTextIndexes(storage: Storage): Promise<void> {
+export async function syncTextIndexes(storage: Storage, wanted: boolean): Promise<void> {
   const db = quoteIdentifier(storage.database);
-  const result = await storage.client.query({ query: 'SELECT version() AS version', format: 'JSONEachRow' });
-  const version = (await result.json<{ version: string }>())[0]?.version ?? '';
+  const present = new Set(
+    (
+      await select<{ name: string }>(
+        storage,
+        `SELECT name FROM system.data_skipping_indices WHERE database = {database:String} AND table = 'spans' AND startsWith(name, 'idx_text_')`,
+        { database: storage.database },
+      )
+    ).map((row) => row.name),
+  );
+  if (!wanted) {
+    for (const index of present) await storage.client.command({ query: `ALTER TABLE ${db}.spans DROP INDEX IF EXISTS ${index}` });
+    if (present.size) console.log('parallax collector: dropped the text indexes (PARALLAX_TEXT_INDEXES=off); message search reads the messages');
+    return;
+  }
+  const missing = COLUMNS.filter((column) => !present.has(`idx_text_${column}`));
+  if (!missing.length) return;
+  const [{ version = '' } = {}] = await select<{ version: string }>(storage, 'SELECT version() AS version', {});
   const [major = 0, minor = 0] = version.split('.').map(Number);
   if (major < TEXT_INDEX_SINCE[0] || (major === TEXT_INDEX_SINCE[0] && minor < TEXT_INDEX_SINCE[1])) {
     console.log(`parallax collector: ClickHouse ${version} has no text indexes (26.2 and newer do); message search reads the messages`);
     return;
   }
+  const [{ spans = 0 } = {}] = await select<{ spans: number }>(storage, 'SELECT count() AS spans FROM {db}.spans', {});
+  if (spans > 0) console.log(`parallax collector: building text indexes for ${spans} stored spans (PARALLAX_TEXT_INDEXES=off skips them)`);
   // Tokens in lower case (ILIKE ignores case); on all four columns, as a search ORs them and a column
   // without an index would be read whole.
-  for (const column of COLUMNS) {
+  for (const column of missing) {
     const index = `idx_text_${column}`;
     await storage.client.command({
       query: `ALTER TABLE ${db}.spans ADD INDEX IF NOT EXISTS ${index} ${column} TYPE text(tokenizer = splitByNonAlpha, preprocessor = lower(${column}))`,
