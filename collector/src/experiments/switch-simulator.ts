@@ -3,16 +3,15 @@
 // token usage actually recorded. A price is a fixed rate per token (and per call, and per hour of a
 // self-hosted model) as long as neither the time nor the prompt size moves it to another rate, so calls
 // on the same rates cost what one call of their mean usage costs, times their count. SQL sums the calls
-// per set of rates and each sum is priced once: exact, and one row per quarter hour instead of one per
-// call. Rates change at the project's overrides' start times (any millisecond: the query splits at each),
+// per set of rates (store/usage-quarters.ts) and each sum is priced once: exact, and one row per quarter
+// hour instead of one per call. Rates change at the project's overrides' start times (any millisecond: the query splits at each),
 // in the price data on dates and at times of day on the half hour (DeepSeek's off-peak rates), which
 // quarter hours never straddle, and above the data's tier starts (input tokens).
 import type { SwitchSimulatorResponse } from '../api/contract.ts';
 import { priceCall, priceTierStarts } from '../ingest/pricing.ts';
 import type { Storage } from '../store/clickhouse.ts';
-import { clickhouseParamTime } from '../store/filters.ts';
 import type { PriceOverride } from '../store/price-overrides.ts';
-import { select } from '../store/queries.ts';
+import { usageGroups } from '../store/usage-quarters.ts';
 import { EXPERIMENT_SERVICE_NAME } from './span-exporter.ts';
 
 export interface SwitchQuery {
@@ -27,52 +26,18 @@ export interface SwitchQuery {
 
 export type SwitchCost = Omit<SwitchSimulatorResponse, 'quality'>;
 
-/** Calls on the same rates, their usage summed. */
-interface UsageGroup {
-  /** Epoch milliseconds of the group's first call, the time its price is taken at. */
-  first_call_ms: string;
-  input_tokens: number;
-  output_tokens: number;
-  cache_read_tokens: number;
-  cache_write_tokens: number;
-  calls: number;
-  duration_ms: number;
-  actual_cost: number | null;
-  priced_calls: number;
-}
-
 export async function simulateSwitch(storage: Storage, overrides: readonly PriceOverride[], query: SwitchQuery): Promise<SwitchCost> {
-  const groups = await select<UsageGroup>(
-    storage,
-    `SELECT toString(toUnixTimestamp64Milli(min(start_time))) AS first_call_ms,
-            sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
-            sum(cache_read_tokens) AS cache_read_tokens, sum(cache_write_tokens) AS cache_write_tokens,
-            count() AS calls, sum(duration_ms) AS duration_ms,
-            if(count(cost_total) = 0, NULL, sum(cost_total)) AS actual_cost, count(cost_total) AS priced_calls
-     FROM {db}.spans
-     WHERE project_id = {project:String}
-       AND start_time >= {from:DateTime64(3, 'UTC')} AND start_time < {to:DateTime64(3, 'UTC')}
-       AND model = {model:String} AND operation != ''
-       -- Not the experiment runner's calls. Its spans also carry the experiment's attribute, but reading
-       -- the attributes map costs ~200 ms over 30 days at 10M spans; the service column next to nothing.
-       AND service_name != {experimentService:String}
-     GROUP BY toStartOfFifteenMinutes(start_time),
-              arrayCount(change -> change <= start_time, {priceChanges:Array(DateTime64(3, 'UTC'))}),
-              arrayCount(tier -> input_tokens > tier, {tierStarts:Array(UInt64)}),
-              -- The difference compares only calls priced both ways (below).
-              cost_total IS NULL,
-              -- More cache tokens than input: prices clamp the uncached part at 0, so such a call is priced alone.
-              if(input_tokens >= cache_read_tokens + cache_write_tokens, tuple(0, 0, 0, 0), tuple(input_tokens, output_tokens, cache_read_tokens, cache_write_tokens))`,
-    {
-      project: query.projectId,
-      from: clickhouseParamTime(query.from),
-      to: clickhouseParamTime(query.to),
-      model: query.fromModel,
-      experimentService: EXPERIMENT_SERVICE_NAME,
-      priceChanges: overrides.filter((o) => o.model === query.toModel).map((o) => clickhouseParamTime(new Date(o.effectiveFrom))),
-      tierStarts: priceTierStarts(query.toProvider ?? '', query.toModel),
-    },
-  );
+  const groups = await usageGroups(storage, {
+    projectId: query.projectId,
+    from: query.from,
+    to: query.to,
+    model: query.fromModel,
+    // Not the experiment runner's calls. Its spans also carry the experiment's attribute, but reading
+    // the attributes map costs ~200 ms over 30 days at 10M spans; the service column next to nothing.
+    exceptService: EXPERIMENT_SERVICE_NAME,
+    tierStarts: priceTierStarts(query.toProvider ?? '', query.toModel),
+    priceChanges: overrides.filter((o) => o.model === query.toModel).map((o) => new Date(o.effectiveFrom)),
+  });
 
   const totals = { calls: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, unpricedCalls: 0 };
   let actual: number | null = null;
