@@ -22,6 +22,24 @@ export interface Storage {
 }
 
 /**
+ * chDB applies the settings a query states to its session, and they stay for every query after it
+ * (a server scopes them to the query): one getTraces call (optimize_use_projections = 0) left every
+ * later query without projections, so the switch simulator read spans for ~480 ms instead of its
+ * projection for ~25 ms. So in embedded mode every request states each setting some query here
+ * changes, at chDB's default; a query that changes one overrides it. A setting newly set per query
+ * anywhere in the collector or its tests belongs here (clickhouse.test.ts checks these are the defaults).
+ */
+export const EMBEDDED_SCOPED_SETTINGS = {
+  optimize_use_projections: 1,
+  prefer_column_name_to_alias: 0,
+  mutations_sync: '1',
+  join_use_nulls: 0,
+  async_insert: 1,
+  // Set by a test, which would otherwise fail every later query that reads another projection.
+  force_optimize_projection_name: '',
+} as const;
+
+/**
  * Opens ClickHouse through @clickhouse/client: a server when a URL is given, otherwise the
  * in-process chDB engine plugged in as the client's connection, so every query below is the
  * same SQL in both modes.
@@ -56,7 +74,11 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
     const path = resolve(options.dataDir, 'clickhouse');
     mkdirSync(path, { recursive: true });
     // chDB's connection has no notion of a default database: every statement names it.
-    client = createClient({ ...common, connection: createChdbConnection({ path }) } as Parameters<typeof createClient>[0]);
+    client = createClient({
+      ...common,
+      clickhouse_settings: { ...common.clickhouse_settings, ...EMBEDDED_SCOPED_SETTINGS },
+      connection: createChdbConnection({ path }),
+    } as Parameters<typeof createClient>[0]);
     await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(options.database)}` });
   }
   return {

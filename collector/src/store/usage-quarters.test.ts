@@ -29,10 +29,16 @@ function calls(at: number): Array<[number, Attributes]> {
   ];
 }
 
+let aTraceId = '';
+
 beforeAll(async () => {
   collector = await startTestCollector();
   await exportThroughOtlp(collector.url, collector.apiKey, (tracer) => {
-    for (const [at, attributes] of [...calls(recent), ...calls(old)]) tracer.startSpan('chat', { startTime: at, attributes }).end(at + 300);
+    for (const [at, attributes] of [...calls(recent), ...calls(old)]) {
+      const span = tracer.startSpan('chat', { startTime: at, attributes });
+      aTraceId = span.spanContext().traceId;
+      span.end(at + 300);
+    }
   });
   await exportThroughOtlp(
     collector.url,
@@ -66,6 +72,17 @@ describe('usage_quarters', () => {
     // experiment runner's call left out.
     expect(projected.map((g) => g.calls).sort()).toEqual([1, 1, 1, 2]);
     expect(projected.reduce((n, g) => n + g.input_tokens, 0)).toBe(1000 + 1500 + 300_000 + 800 + 700);
+  });
+
+  it('is still read after a trace was, whose query turns projections off for itself', async () => {
+    expect((await collector.api(`/api/v1/traces/${aTraceId}`)).status).toBe(200);
+    const explain = await collector.storage.client.query({
+      query: `EXPLAIN ${PROJECTED_GROUPS.replaceAll('{db}', 'parallax')}`,
+      query_params: { project: 'default', model: 'gpt-4o-mini', exceptService: EXPERIMENT_SERVICE_NAME, start: seconds(recent), end: seconds(recent + 3 * QUARTER), inside: [] },
+      format: 'JSONEachRow',
+      clickhouse_settings: { prefer_column_name_to_alias: 1 },
+    });
+    expect((await explain.json<{ explain: string }>()).map((line) => line.explain).join('\n')).toContain('ReadFromMergeTree (usage_quarters)');
   });
 
   it('gives the same groups whether a range is read from the projection, the spans or both', async () => {
