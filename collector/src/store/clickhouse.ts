@@ -27,7 +27,7 @@ export interface Storage {
  * later query without projections, so the switch simulator read spans for ~480 ms instead of its
  * projection for ~25 ms. So in embedded mode every request states each setting some query here
  * changes, at chDB's default; a query that changes one overrides it. A setting newly set per query
- * anywhere in the collector or its tests belongs here (clickhouse.test.ts checks these are the defaults).
+ * anywhere in the collector, its tests or benchmarks belongs here (clickhouse.test.ts checks these are the defaults).
  */
 export const EMBEDDED_SCOPED_SETTINGS = {
   optimize_use_projections: 1,
@@ -37,6 +37,8 @@ export const EMBEDDED_SCOPED_SETTINGS = {
   async_insert: 1,
   // Set by a test, which would otherwise fail every later query that reads another projection.
   force_optimize_projection_name: '',
+  // Set by the ingest benchmark's direct inserts, in the collector's session.
+  insert_deduplication_token: '',
 } as const;
 
 /**
