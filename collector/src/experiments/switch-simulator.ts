@@ -4,9 +4,9 @@
 // self-hosted model) as long as neither the time nor the prompt size moves it to another rate, so calls
 // on the same rates cost what one call of their mean usage costs, times their count. SQL sums the calls
 // per set of rates (store/usage-quarters.ts) and each sum is priced once: exact, and one row per quarter
-// hour instead of one per call. Rates change at the project's overrides' start times (any millisecond: the query splits at each),
-// in the price data on dates and at times of day on the half hour (DeepSeek's off-peak rates), which
-// quarter hours never straddle, and above the data's tier starts (input tokens).
+// hour instead of one per call. Rates change at the project's overrides' start times (any millisecond:
+// the sums split at each), in the price data on dates and at times of day on the half hour (DeepSeek's
+// off-peak rates), which quarter hours never straddle, and above the data's tier starts (input tokens).
 import type { SwitchSimulatorResponse } from '../api/contract.ts';
 import { priceCall, priceTierStarts } from '../ingest/pricing.ts';
 import type { Storage } from '../store/clickhouse.ts';
