@@ -2,10 +2,9 @@ import type { Attributes } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXPERIMENT_SERVICE_NAME } from '../experiments/span-exporter.ts';
 import { chatAttributes, exportThroughOtlp, startTestCollector, type TestCollector } from '../test-support.ts';
-import { clickhouseParamTime } from './filters.ts';
 import { select } from './queries.ts';
 import { applyRetention } from './retention.ts';
-import { PROJECTED_GROUPS, usageGroups, type UsageGroup } from './usage-quarters.ts';
+import { PROJECTED_GROUPS, quarterParam, usageGroups, type UsageGroup } from './usage-quarters.ts';
 
 // usage_quarters is a projection of spans that ClickHouse keeps itself: these tests check that the
 // switch simulator's whole quarter hours are read from it and give what the spans give, also after
@@ -51,9 +50,7 @@ afterAll(async () => {
   await collector?.close();
 });
 
-const seconds = (ms: number) => clickhouseParamTime(new Date(ms)).slice(0, 19);
-
-const paramsFor = (at: number) => ({ project: 'default', model: 'gpt-4o-mini', exceptService: EXPERIMENT_SERVICE_NAME, start: seconds(at), end: seconds(at + 3 * QUARTER), inside: [] });
+const paramsFor = (at: number) => ({ project: 'default', model: 'gpt-4o-mini', exceptService: EXPERIMENT_SERVICE_NAME, start: quarterParam(at), end: quarterParam(at + 3 * QUARTER), inside: [] });
 
 /** Whether ClickHouse reads the projection for the query (by its plan). */
 async function readsProjection(at: number): Promise<boolean> {

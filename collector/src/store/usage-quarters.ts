@@ -76,22 +76,26 @@ export const PROJECTED_GROUPS = `SELECT ${COLUMNS} FROM {db}.spans
   GROUP BY ${GROUP_KEYS}`;
 const QUARTER_MS = 900_000;
 
+/** A quarter hour as PROJECTED_GROUPS takes it: whole seconds, a DateTime like the projection's key. */
+export function quarterParam(ms: number): string {
+  return clickhouseParamTime(new Date(ms)).slice(0, 19);
+}
+
 /** `model`'s calls in [from, to), grouped so that every call of a group costs the same per token at any price. */
 export async function usageGroups(storage: Storage, query: UsageQuery): Promise<UsageGroup[]> {
   const params: Record<string, unknown> = { project: query.projectId, model: query.model, exceptService: query.exceptService };
   const start = Math.ceil(query.from.getTime() / QUARTER_MS) * QUARTER_MS;
   const end = Math.floor(query.to.getTime() / QUARTER_MS) * QUARTER_MS;
   const projected = end > start && query.tierStarts.every((tier) => PROJECTED_TIER_STARTS.includes(tier));
-  // What the spans answer: the range's partial quarter hours at either end, and each quarter hour a
-  // price change falls inside (split there); or, when the projection cannot serve, the whole range.
-  const pieces: Array<[number, number]> = [];
-  const inside = projected ? [...new Set(query.priceChanges.map((c) => c.getTime()).filter((t) => t > start && t < end && t % QUARTER_MS !== 0).map((t) => t - (t % QUARTER_MS)))] : [];
-  if (projected) {
-    pieces.push([query.from.getTime(), start], [end, query.to.getTime()]);
-    for (const quarter of inside) pieces.push([quarter, quarter + QUARTER_MS]);
-  } else {
-    pieces.push([query.from.getTime(), query.to.getTime()]);
-  }
+  // The quarter hours a price change falls inside (not on their edge): the spans answer them, split there.
+  const inside = projected
+    ? [...new Set(query.priceChanges.map((c) => c.getTime()).filter((t) => t > start && t < end && t % QUARTER_MS !== 0).map((t) => t - (t % QUARTER_MS)))]
+    : [];
+  // What the spans answer: the range's partial quarter hours at either end and those split quarter hours;
+  // or, when the projection cannot serve, the whole range.
+  const pieces: Array<[number, number]> = projected
+    ? [[query.from.getTime(), start], [end, query.to.getTime()], ...inside.map((quarter): [number, number] => [quarter, quarter + QUARTER_MS])]
+    : [[query.from.getTime(), query.to.getTime()]];
   const ranges = pieces
     .filter(([from, to]) => to > from)
     .map(([from, to], i) => {
@@ -99,13 +103,14 @@ export async function usageGroups(storage: Storage, query: UsageQuery): Promise<
       params[`to${i}`] = clickhouseParamTime(new Date(to));
       return `(start_time >= {from${i}:DateTime64(3, 'UTC')} AND start_time < {to${i}:DateTime64(3, 'UTC')})`;
     });
-  params.tierStarts = [...new Set([...PROJECTED_TIER_STARTS, ...query.tierStarts])].sort((a, b) => a - b);
+  params.tierStarts = query.tierStarts;
   params.priceChanges = query.priceChanges.map(clickhouseParamTime);
   const groups: UsageGroup[] = [];
   if (ranges.length) {
     groups.push(
       ...(await select<UsageGroup>(
         storage,
+        // Besides GROUP_KEYS' tier classes, the target's own tier starts and its price changes split the groups.
         `SELECT ${COLUMNS} FROM {db}.spans WHERE ${CALLS} AND (${ranges.join(' OR ')})
          GROUP BY ${GROUP_KEYS}, arrayCount(tier -> input_tokens > tier, {tierStarts:Array(UInt64)}),
                   arrayCount(change -> change <= start_time, {priceChanges:Array(DateTime64(3, 'UTC'))})`,
@@ -114,11 +119,9 @@ export async function usageGroups(storage: Storage, query: UsageQuery): Promise<
     );
   }
   if (projected) {
-    // Quarter hours are whole seconds: DateTime parameters, the type of the projection's key.
-    const seconds = (ms: number) => clickhouseParamTime(new Date(ms)).slice(0, 19);
-    params.start = seconds(start);
-    params.end = seconds(end);
-    params.inside = inside.map(seconds);
+    params.start = quarterParam(start);
+    params.end = quarterParam(end);
+    params.inside = inside.map(quarterParam);
     groups.push(...(await select<UsageGroup>(storage, PROJECTED_GROUPS, params)));
   }
   return groups;
