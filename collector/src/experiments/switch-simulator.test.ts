@@ -12,6 +12,7 @@ const now = Date.now();
 const range = `from=${new Date(now - 3 * 3600_000).toISOString()}&to=${new Date(now + 60_000).toISOString()}`;
 // Yesterday (UTC), at least 21 hours before the range above.
 const yesterday = Math.floor(now / 86400_000) * 86400_000 - 86400_000;
+const day = `from=${new Date(yesterday).toISOString()}&to=${new Date(yesterday + 86400_000).toISOString()}`;
 
 function call(tracer: Parameters<Parameters<typeof exportThroughOtlp>[2]>[0], startMs: number, attributes: Attributes, durationMs = 400): void {
   tracer.startSpan('chat', { startTime: startMs, attributes }).end(startMs + durationMs);
@@ -109,7 +110,6 @@ describe('GET /api/v1/switch-simulator', () => {
   });
 
   it("prices DeepSeek's off-peak hours at the off-peak rate", async () => {
-    const day = `from=${new Date(yesterday).toISOString()}&to=${new Date(yesterday + 86400_000).toISOString()}`;
     const { body } = await collector.api<SwitchSimulatorResponse>(
       `/api/v1/switch-simulator?${day}&fromModel=local-llama&toModel=deepseek-chat&toProvider=deepseek`,
     );
@@ -119,7 +119,6 @@ describe('GET /api/v1/switch-simulator', () => {
   });
 
   it('prices a long prompt at the rate for long prompts, beside a short one at the same time', async () => {
-    const day = `from=${new Date(yesterday).toISOString()}&to=${new Date(yesterday + 86400_000).toISOString()}`;
     const { body } = await collector.api<SwitchSimulatorResponse>(`/api/v1/switch-simulator?${day}&fromModel=local-qwen&toModel=gemini-2.5-pro&toProvider=google`);
     expect(body.calls).toBe(2);
     expect(body.inputTokens).toBe(301_000);
