@@ -25,6 +25,8 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { partStats, rows, waitForMerges } from './lib/clickhouse.ts';
@@ -274,12 +276,14 @@ async function insertDirectly(db: ClickHouseClient, round: number): Promise<Phas
       while (next < rowBatches.length) {
         const i = next++;
         const t = performance.now();
-        await db.insert({
-          table: 'bench_direct.spans',
-          values: rowBatches[i]!,
-          format: 'JSONEachRow',
-          clickhouse_settings: { insert_deduplication_token: tokens[i]!, async_insert: 0 },
+        // Settings in the SQL, as the collector states them (the embedded client refuses request
+        // settings: chDB would keep them for the session). The rows are encoded as client.insert would.
+        const result = await db.exec({
+          query: `INSERT INTO bench_direct.spans SETTINGS insert_deduplication_token = '${tokens[i]!}', async_insert = 0 FORMAT JSONEachRow`,
+          values: Readable.from(rowBatches[i]!.map((row) => `${JSON.stringify(row)}\n`)),
         });
+        result.stream.resume();
+        await finished(result.stream);
         latencies.push(performance.now() - t);
       }
     }),

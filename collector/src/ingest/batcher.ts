@@ -123,9 +123,8 @@ export class IngestBatcher {
    */
   async #insertSpans(rowsTexts: string[]): Promise<void> {
     const result = await this.#storage.client.exec({
-      query: `INSERT INTO ${this.#db}.spans FORMAT JSONEachRow`,
+      query: `INSERT INTO ${this.#db}.spans SETTINGS async_insert = 0 FORMAT JSONEachRow`,
       values: Readable.from(rowsTexts),
-      clickhouse_settings: { async_insert: 0 },
     });
     // Over HTTP the response must be read to free the connection; it is empty.
     result.stream.resume();

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EMBEDDED_SCOPED_SETTINGS, openStorage, type Storage } from './clickhouse.ts';
+import { openStorage, type Storage } from './clickhouse.ts';
 import { select } from './queries.ts';
 
 let storage: Storage;
@@ -13,23 +13,36 @@ afterAll(async () => {
   await storage?.close();
 });
 
-const names = Object.keys(EMBEDDED_SCOPED_SETTINGS);
-
-async function current(): Promise<Record<string, string>> {
-  const rows = await storage.client.query({ query: 'SELECT name, value FROM system.settings WHERE name IN {names:Array(String)}', query_params: { names }, format: 'JSONEachRow' });
-  return Object.fromEntries((await rows.json<{ name: string; value: string }>()).map((r) => [r.name, r.value]));
+interface Setting {
+  name: string;
+  value: string;
 }
 
+const SETTING = "SELECT name, value FROM system.settings WHERE name IN ('optimize_use_projections', 'prefer_column_name_to_alias')";
+
 describe('embedded ClickHouse settings', () => {
-  it("states chDB's own defaults for the settings that queries change", async () => {
-    const rows = await storage.client.query({ query: 'SELECT name, default FROM system.settings WHERE name IN {names:Array(String)}', query_params: { names }, format: 'JSONEachRow' });
-    const defaults = Object.fromEntries((await rows.json<{ name: string; default: string }>()).map((r) => [r.name, r.default]));
-    expect(defaults).toEqual(Object.fromEntries(Object.entries(EMBEDDED_SCOPED_SETTINGS).map(([name, value]) => [name, String(value)])));
+  it('scopes the settings a query states to that query', async () => {
+    const before = await select<Setting>(storage, `${SETTING} ORDER BY name`, {}, { prefer_column_name_to_alias: 0 });
+    expect(before).toEqual([
+      { name: 'optimize_use_projections', value: '1' },
+      { name: 'prefer_column_name_to_alias', value: '0' },
+    ]);
+    // What the query itself sees: its own settings.
+    expect(await select<Setting>(storage, `${SETTING} ORDER BY name`, {}, { optimize_use_projections: 0 })).toEqual([
+      { name: 'optimize_use_projections', value: '0' },
+      { name: 'prefer_column_name_to_alias', value: '1' },
+    ]);
+    expect(await select<Setting>(storage, `${SETTING} ORDER BY name`, {}, { prefer_column_name_to_alias: 0 })).toEqual(before);
   });
 
-  it('runs each query with the settings it states, not those of the query before', async () => {
-    const before = await current();
-    await select(storage, 'SELECT 1', {}, { optimize_use_projections: 0, mutations_sync: '2', join_use_nulls: 1, async_insert: 0 });
-    expect(await current()).toEqual(before);
+  it('refuses request settings, which chDB would keep for every later query', async () => {
+    await expect(storage.client.query({ query: 'SELECT 1', clickhouse_settings: { optimize_use_projections: 0 } })).rejects.toThrow(
+      /state optimize_use_projections in the query's SETTINGS clause/,
+    );
+    expect(await select<Setting>(storage, `${SETTING} AND name = 'optimize_use_projections'`, {})).toEqual([{ name: 'optimize_use_projections', value: '1' }]);
+  });
+
+  it('answers 64-bit integers as JSON numbers', async () => {
+    expect(await select(storage, 'SELECT toUInt64(3) AS n, count() AS rows FROM numbers(5)', {})).toEqual([{ n: 3, rows: 5 }]);
   });
 });

@@ -22,23 +22,6 @@ export interface Storage {
 }
 
 /**
- * chDB applies the settings a query states to its session, and they stay for every query after it
- * (a server scopes them to the query): one getTraces call (optimize_use_projections = 0) left every
- * later query without projections, so the switch simulator read spans for ~480 ms instead of its
- * projection for ~25 ms. So in embedded mode every request states each setting some query here
- * changes, at chDB's default; a query that changes one overrides it. A setting newly set per query
- * anywhere in the collector belongs here (clickhouse.test.ts checks these are the defaults). Each costs
- * chDB ~0.2 ms a query (SELECT 1: 1.5-1.7 ms bare, 2.6-3.2 ms with these five).
- */
-export const EMBEDDED_SCOPED_SETTINGS = {
-  optimize_use_projections: 1,
-  prefer_column_name_to_alias: 0,
-  mutations_sync: '1',
-  join_use_nulls: 0,
-  async_insert: 1,
-} as const;
-
-/**
  * Opens ClickHouse through @clickhouse/client: a server when a URL is given, otherwise the
  * in-process chDB engine plugged in as the client's connection, so every query below is the
  * same SQL in both modes.
@@ -46,7 +29,7 @@ export const EMBEDDED_SCOPED_SETTINGS = {
 export async function openStorage(options: StorageOptions): Promise<Storage> {
   const common = {
     // JSON numbers for UInt64 columns: counts never reach 2^53 here, and clients get numbers.
-    clickhouse_settings: { output_format_json_quote_64bit_integers: 0 as const },
+    clickhouse_settings: { [NUMBERS_AS_NUMBERS]: 0 as const },
     request_timeout: 60_000,
   };
   let client: ClickHouseClient;
@@ -74,10 +57,11 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
     mkdirSync(path, { recursive: true });
     // chDB's connection has no notion of a default database: every statement names it.
     client = createClient({
-      ...common,
-      clickhouse_settings: { ...common.clickhouse_settings, ...EMBEDDED_SCOPED_SETTINGS },
-      connection: createChdbConnection({ path }),
+      request_timeout: common.request_timeout,
+      connection: refusingRequestSettings(createChdbConnection({ path })),
     } as Parameters<typeof createClient>[0]);
+    // The one setting every request shares, set once for the session (see refusingRequestSettings).
+    await client.command({ query: `SET ${NUMBERS_AS_NUMBERS} = 0` });
     await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(options.database)}` });
   }
   return {
@@ -86,6 +70,34 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
     mode,
     close: () => client.close(),
   };
+}
+
+const NUMBERS_AS_NUMBERS = 'output_format_json_quote_64bit_integers';
+
+type ChdbConnection = ReturnType<typeof createChdbConnection>;
+
+/**
+ * chDB turns a request's clickhouse_settings into `SET` statements on its one session, so they stay
+ * for every later query (a server scopes them to the request): one trace read that turned projections
+ * off once left the switch simulator reading spans for ~480 ms instead of its projection for ~25 ms.
+ * A query's own settings therefore go in its SQL (`SETTINGS …`, scoped to that query in both modes;
+ * see settingsClause), and this connection refuses request settings outright so none slips back in.
+ * Stating defaults on every request instead cost ~0.2 ms per setting per query.
+ */
+function refusingRequestSettings(connection: ChdbConnection): ChdbConnection {
+  for (const method of ['query', 'exec', 'command', 'insert'] as const) {
+    const send = connection[method].bind(connection) as (params: { clickhouse_settings?: object }) => unknown;
+    Object.assign(connection, {
+      [method]: (params: { clickhouse_settings?: object }) => {
+        const names = Object.keys(params.clickhouse_settings ?? {});
+        if (names.length) {
+          throw new Error(`embedded ClickHouse keeps request settings for the whole session; state ${names.join(', ')} in the query's SETTINGS clause instead`);
+        }
+        return send(params);
+      },
+    });
+  }
+  return connection;
 }
 
 /** Database names come from configuration, never from requests; still, quote them. */

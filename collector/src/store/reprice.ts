@@ -51,9 +51,8 @@ export async function repriceSpans(storage: Storage, projectId: string, override
         ? `cost_input = 0, cost_output = 0, cost_total = duration_ms / 3600000 * {perHour:Float64}`
         : `cost_input = ${input}, cost_output = ${output}, cost_total = ${input} + ${output}`;
     await storage.client.command({
-      query: `ALTER TABLE ${db}.spans UPDATE ${assignments} WHERE ${where}`,
+      query: `ALTER TABLE ${db}.spans UPDATE ${assignments} WHERE ${where} SETTINGS mutations_sync = 2`,
       query_params: params,
-      clickhouse_settings: { mutations_sync: '2' },
     });
     repriced += n;
     touched = touched ? { from: minDate(touched.from, windowStart), to: maxDate(touched.to, windowEnd) } : { from: windowStart, to: windowEnd };

@@ -66,9 +66,9 @@ export async function reconcileRollupCost(storage: Storage, projectId: string, f
           WHERE project_id = {project:String} AND hour >= toStartOfHour({from:DateTime64(3, 'UTC')}) AND hour < {to:DateTime64(3, 'UTC')}
           GROUP BY ${key}
         ) AS rolled USING (${key})
-        WHERE stored.priced_calls != rolled.priced_calls OR abs(stored.cost - rolled.cost) > 1e-12`,
+        WHERE stored.priced_calls != rolled.priced_calls OR abs(stored.cost - rolled.cost) > 1e-12
+        SETTINGS join_use_nulls = 0`,
       query_params: { project: projectId, from: clickhouseParamTime(from), to: clickhouseParamTime(to) },
-      clickhouse_settings: { join_use_nulls: 0 },
     });
   }
 }

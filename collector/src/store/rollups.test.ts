@@ -117,10 +117,10 @@ async function fromSpans(
   const result = await collector.storage.client.query({
     query: `SELECT ${select} FROM ${quoteIdentifier(collector.storage.database)}.spans
             WHERE project_id = 'default' ${allSpans ? '' : "AND operation != ''"} AND start_time >= {from:DateTime64(3, 'UTC')} AND start_time < {to:DateTime64(3, 'UTC')} ${where}
-            GROUP BY ${groupBy} ORDER BY ${groupBy}`,
+            GROUP BY ${groupBy} ORDER BY ${groupBy}
+            SETTINGS prefer_column_name_to_alias = 1`,
     query_params: { from: clickhouseParamTime(new Date(range.from)), to: clickhouseParamTime(new Date(range.to)), ...params },
     format: 'JSONEachRow',
-    clickhouse_settings: { prefer_column_name_to_alias: 1 },
   });
   return result.json<Record<string, unknown>>();
 }

@@ -55,10 +55,9 @@ const paramsFor = (at: number) => ({ project: 'default', model: 'gpt-4o-mini', e
 /** Whether ClickHouse reads the projection for the query (by its plan). */
 async function readsProjection(at: number): Promise<boolean> {
   const explain = await collector.storage.client.query({
-    query: `EXPLAIN ${PROJECTED_GROUPS.replaceAll('{db}', 'parallax')}`,
+    query: `EXPLAIN ${PROJECTED_GROUPS.replaceAll('{db}', 'parallax')} SETTINGS prefer_column_name_to_alias = 1`,
     query_params: paramsFor(at),
     format: 'JSONEachRow',
-    clickhouse_settings: { prefer_column_name_to_alias: 1 },
   });
   return (await explain.json<{ explain: string }>()).some((line) => line.explain.includes('ReadFromMergeTree (usage_quarters)'));
 }
