@@ -2,11 +2,13 @@ import { SpanKind } from '@opentelemetry/api';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { TraceListResponse } from '../api/contract.ts';
 import { configFromEnv } from '../config.ts';
 import { chatAttributes, exportThroughOtlp, startTestCollector, type TestCollector } from '../test-support.ts';
+import type { Storage } from './clickhouse.ts';
 import { select } from './queries.ts';
+import { syncTextIndexes } from './text-search.ts';
 
 // The text indexes come and go with PARALLAX_TEXT_INDEXES at any start (syncTextIndexes). One data
 // directory, started three times: chDB allows one per process, hence a file of its own.
@@ -14,6 +16,7 @@ import { select } from './queries.ts';
 const HOUR = 3_600_000;
 /** Three days ago: a 7-day search reaches it through its wide form (the indexes, when there are any). */
 const at = Date.now() - 72 * HOUR;
+const dataDir = mkdtempSync(join(tmpdir(), 'parallax-collector-'));
 
 describe('PARALLAX_TEXT_INDEXES', () => {
   const INDEXES = ['idx_text_input_messages', 'idx_text_name', 'idx_text_output_messages', 'idx_text_system_instructions'];
@@ -38,9 +41,9 @@ describe('PARALLAX_TEXT_INDEXES', () => {
     return body.traces.map((t) => t.traceId);
   }
 
+  let traceId = '';
+
   it('builds the indexes for stored spans when turned on, drops them when turned off, and search finds the same', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'parallax-collector-'));
-    let traceId = '';
     const off = await startTestCollector({ dataDir, textIndexes: false });
     try {
       expect(await textIndexes(off)).toEqual({ names: [], partsWithout: 0 });
@@ -75,6 +78,39 @@ describe('PARALLAX_TEXT_INDEXES', () => {
       expect(await weekSearch(offAgain, 'rerouted')).toEqual([traceId]);
     } finally {
       await offAgain.close();
+    }
+  });
+
+  it('goes on without them, saying why, when ClickHouse refuses them', async () => {
+    const c = await startTestCollector({ dataDir, textIndexes: false });
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      // What a server with text indexes turned off by a setting answers (ClickHouse's own message).
+      const refusing: Storage = {
+        ...c.storage,
+        client: new Proxy(c.storage.client, {
+          get(client, name) {
+            if (name === 'command') {
+              return (params: { query: string }) =>
+                /ADD INDEX/.test(params.query)
+                  ? Promise.reject(new Error('Code: 344. DB::Exception: The text index feature is disabled. (SUPPORT_IS_DISABLED)\nStack trace: ...'))
+                  : client.command(params);
+            }
+            const value = Reflect.get(client, name);
+            return typeof value === 'function' ? value.bind(client) : value;
+          },
+        }),
+      };
+      await syncTextIndexes(refusing, true);
+      expect(logged).toHaveBeenCalledWith(
+        'parallax collector: ClickHouse refused the text indexes, message search reads the messages (slower over days): ' +
+          'Code: 344. DB::Exception: The text index feature is disabled. (SUPPORT_IS_DISABLED). Set PARALLAX_TEXT_INDEXES=off to stop trying at start.',
+      );
+      expect((await textIndexes(c)).names).toEqual([]);
+      expect(await weekSearch(c, 'rerouted')).toEqual([traceId]);
+    } finally {
+      logged.mockRestore();
+      await c.close();
     }
   });
 

@@ -98,11 +98,20 @@ export async function syncTextIndexes(storage: Storage, wanted: boolean): Promis
   if (spans > 0) console.log(`parallax collector: building text indexes for ${spans} stored spans (PARALLAX_TEXT_INDEXES=off skips them)`);
   // Tokens in lower case (ILIKE ignores case); on all four columns, as a search ORs them and a column
   // without an index would be read whole.
-  for (const column of missing) {
-    const index = `idx_text_${column}`;
-    await storage.client.command({
-      query: `ALTER TABLE ${db}.spans ADD INDEX IF NOT EXISTS ${index} ${column} TYPE text(tokenizer = splitByNonAlpha, preprocessor = lower(${column}))`,
-    });
-    await storage.client.command({ query: `ALTER TABLE ${db}.spans MATERIALIZE INDEX ${index} SETTINGS mutations_sync = 2` });
+  try {
+    for (const column of missing) {
+      const index = `idx_text_${column}`;
+      await storage.client.command({
+        query: `ALTER TABLE ${db}.spans ADD INDEX IF NOT EXISTS ${index} ${column} TYPE text(tokenizer = splitByNonAlpha, preprocessor = lower(${column}))`,
+      });
+      await storage.client.command({ query: `ALTER TABLE ${db}.spans MATERIALIZE INDEX ${index} SETTINGS mutations_sync = 2` });
+    }
+  } catch (error) {
+    // A server may refuse them (a setting that disables them, missing grants): search is only slower
+    // without them (parts without index files are read), so the collector starts and says why.
+    console.error(
+      `parallax collector: ClickHouse refused the text indexes, message search reads the messages (slower over days): ${(error as Error).message.split('\n')[0]}. ` +
+        'Set PARALLAX_TEXT_INDEXES=off to stop trying at start.',
+    );
   }
 }
