@@ -12,13 +12,13 @@ export async function select<T>(storage: Storage, query: string, params: Record<
   return result.json<T>();
 }
 
-export type QuerySettings = Record<string, number>;
+type QuerySettings = Record<string, number>;
 
 /**
  * A query's own ClickHouse settings, written into its SQL: scoped to that query on a server and in
  * chDB alike (chDB keeps request settings for its whole session; see refusingRequestSettings).
  */
-export function settingsClause(settings: QuerySettings): string {
+function settingsClause(settings: QuerySettings): string {
   const assignments = Object.entries(settings).map(([name, value]) => {
     if (!/^[a-z_][a-z0-9_]*$/.test(name) || !Number.isFinite(value)) throw new Error(`invalid ClickHouse setting ${name} = ${value}`);
     return `${name} = ${value}`;
