@@ -103,7 +103,7 @@ describe('PARALLAX_TEXT_INDEXES', () => {
       };
       await syncTextIndexes(refusing, true);
       expect(logged).toHaveBeenCalledWith(
-        'parallax collector: ClickHouse refused the text indexes, message search reads the messages (slower over days): ' +
+        'parallax collector: could not add the text indexes, message search reads the messages (slower over days): ' +
           'Code: 344. DB::Exception: The text index feature is disabled. (SUPPORT_IS_DISABLED). Set PARALLAX_TEXT_INDEXES=off to stop trying at start.',
       );
       expect((await textIndexes(c)).names).toEqual([]);

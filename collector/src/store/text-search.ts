@@ -107,10 +107,11 @@ export async function syncTextIndexes(storage: Storage, wanted: boolean): Promis
       await storage.client.command({ query: `ALTER TABLE ${db}.spans MATERIALIZE INDEX ${index} SETTINGS mutations_sync = 2` });
     }
   } catch (error) {
-    // A server may refuse them (a setting that disables them, missing grants): search is only slower
-    // without them (parts without index files are read), so the collector starts and says why.
+    // A server may refuse them (a setting that disables them, missing grants) or time out building them
+    // (a server keeps building after the client gave up). Search is only slower without them (parts
+    // without index files are read), so the collector starts and says why.
     console.error(
-      `parallax collector: ClickHouse refused the text indexes, message search reads the messages (slower over days): ${(error as Error).message.split('\n')[0]}. ` +
+      `parallax collector: could not add the text indexes, message search reads the messages (slower over days): ${(error as Error).message.split('\n')[0]}. ` +
         'Set PARALLAX_TEXT_INDEXES=off to stop trying at start.',
     );
   }
