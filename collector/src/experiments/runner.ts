@@ -34,7 +34,6 @@ export interface SdkRunnerDeps {
   providers: ProviderEnv;
 }
 
-
 export function createSdkRunner(deps: SdkRunnerDeps): ExperimentRunner {
   // Without a context manager OpenTelemetry cannot carry the active span across awaits: each model call
   // would start a trace of its own instead of joining its experiment call's (and lose the run's tags).

@@ -21,46 +21,41 @@ export interface Storage {
   close(): Promise<void>;
 }
 
+const REQUEST_TIMEOUT_MS = 60_000;
+/** JSON numbers for UInt64 columns: counts never reach 2^53 here, and clients get numbers. */
+const NUMBERS_AS_NUMBERS = 'output_format_json_quote_64bit_integers';
+
 /**
  * Opens ClickHouse through @clickhouse/client: a server when a URL is given, otherwise the
  * in-process chDB engine plugged in as the client's connection, so every query below is the
  * same SQL in both modes.
  */
 export async function openStorage(options: StorageOptions): Promise<Storage> {
-  const common = {
-    // JSON numbers for UInt64 columns: counts never reach 2^53 here, and clients get numbers.
-    clickhouse_settings: { [NUMBERS_AS_NUMBERS]: 0 as const },
-    request_timeout: 60_000,
-  };
   let client: ClickHouseClient;
   let mode: Storage['mode'];
   if (options.url) {
     mode = 'server';
-    const bootstrap = createClient({
-      ...common,
+    const server = {
       url: options.url,
       username: options.username ?? 'default',
       password: options.password ?? '',
-    });
+      request_timeout: REQUEST_TIMEOUT_MS,
+      clickhouse_settings: { [NUMBERS_AS_NUMBERS]: 0 as const },
+    };
+    const bootstrap = createClient(server);
     await bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(options.database)}` });
     await bootstrap.close();
-    client = createClient({
-      ...common,
-      url: options.url,
-      username: options.username ?? 'default',
-      password: options.password ?? '',
-      database: options.database,
-    });
+    client = createClient({ ...server, database: options.database });
   } else {
     mode = 'embedded';
     const path = resolve(options.dataDir, 'clickhouse');
     mkdirSync(path, { recursive: true });
     // chDB's connection has no notion of a default database: every statement names it.
     client = createClient({
-      request_timeout: common.request_timeout,
+      request_timeout: REQUEST_TIMEOUT_MS,
       connection: refusingRequestSettings(createChdbConnection({ path })),
     } as Parameters<typeof createClient>[0]);
-    // The one setting every request shares, set once for the session (see refusingRequestSettings).
+    // Set once for the session, which keeps it (see refusingRequestSettings).
     await client.command({ query: `SET ${NUMBERS_AS_NUMBERS} = 0` });
     await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(options.database)}` });
   }
@@ -71,8 +66,6 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
     close: () => client.close(),
   };
 }
-
-const NUMBERS_AS_NUMBERS = 'output_format_json_quote_64bit_integers';
 
 type ChdbConnection = ReturnType<typeof createChdbConnection>;
 
