@@ -14,6 +14,7 @@ import { PriceOverrideStore } from './store/price-overrides.ts';
 import { DEFAULT_PROJECT_ID, generateKey, hashKey, ProjectStore } from './store/projects.ts';
 import { scheduleRetention } from './store/retention.ts';
 import { syncTextIndexes } from './store/text-search.ts';
+import { scheduleSealing } from './store/trace-totals.ts';
 import { createApp } from './server.ts';
 
 export { configFromEnv, type CollectorConfig } from './config.ts';
@@ -23,6 +24,8 @@ export type { SpanRow } from './ingest/normalize.ts';
 export { isContentAttribute } from './ingest/content-attributes.ts';
 /** Tables the collector derives from spans (and the column each is dated by): benchmarks count their bytes too. */
 export { DERIVED_TABLES } from './store/retention.ts';
+/** Benchmarks seal the traces they seed at once, as a collector running for a minute would have. */
+export { sealTraces } from './store/trace-totals.ts';
 export type { ProviderEnv } from './experiments/providers.ts';
 
 /** Start-up settings; `providers` (keys and base URLs for experiments) defaults to the process environment. */
@@ -78,6 +81,7 @@ export async function startCollector(config: CollectorStartConfig): Promise<Runn
     s.once('error', reject);
   });
   const port = (server.address() as AddressInfo).port;
+  const stopSealing = scheduleSealing(storage);
   const stopRetention = config.retentionIntervalSeconds > 0 ? scheduleRetention(storage, projects, config.retentionIntervalSeconds * 1000) : () => {};
   return {
     url: `http://127.0.0.1:${port}`,
@@ -88,6 +92,7 @@ export async function startCollector(config: CollectorStartConfig): Promise<Runn
     generatedKey,
     close: async () => {
       stopRetention();
+      await stopSealing();
       await experiments.close();
       await new Promise<void>((done) => server.close(() => done()));
       await storage.close();

@@ -5,6 +5,7 @@ import { backfillLlmDaysSample, backfillLlmHours, backfillLlmHoursSample, LLM_DA
 import { backfillSessionHours, SESSION_HOURS_DDL } from './session-hours.ts';
 import { backfillSessionTraces, SESSION_TRACES_DDL } from './session-traces.ts';
 import { backfillTraceSummaries, TRACE_SUMMARIES_DDL, TRACE_SUMMARY_HASHES_DDL } from './trace-summaries.ts';
+import { TRACE_TOTALS_DDL } from './trace-totals.ts';
 import { USAGE_QUARTERS_DDL } from './usage-quarters.ts';
 
 /**
@@ -362,6 +363,12 @@ export const migrations: ReadonlyArray<{ version: number; name: string; statemen
     // Re-pricing 30 days of the busiest model at 10M spans read ~400 ms of spans; its sums per quarter
     // hour (usage-quarters.ts) are read in ~25 ms.
     statements: USAGE_QUARTERS_DDL,
+  },
+  {
+    version: 20,
+    name: 'trace totals: one row per settled trace, for trace lists sorted over weeks',
+    // Filled by the collector's sealing job (trace-totals.ts), which writes every trace on its first run.
+    statements: TRACE_TOTALS_DDL,
   },
 ];
 

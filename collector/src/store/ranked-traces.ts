@@ -1,14 +1,15 @@
 import type { Storage } from './clickhouse.ts';
 import { nanosOf } from './newest-traces.ts';
 import { conditionFor, spanConditions, totalsConditions } from './trace-conditions.ts';
-import { rankFromRollup, rankFromSpans, summariseFromRollup, traceKey, type ListRange, type Ranked, type Ranking } from './trace-summaries.ts';
+import { rankFromRollup, rankFromSpans, summariseFromRollup, type ListRange, type Ranked, type Ranking } from './trace-summaries.ts';
+import { traceKey } from './trace-totals.ts';
 import type { TraceQuery, TraceRow, TraceSort } from './traces.ts';
 
 /** Fixed SQL per sort key, on the names traces are ranked by (rankedTotals in trace-summaries.ts); the cursor's value is compared in the same type. */
 const SORTS: Record<TraceSort, { expression: string; type: string }> = {
   time: { expression: 'traceStart', type: "DateTime64(9, 'UTC')" },
   duration: { expression: 'durationMs', type: 'Float64' },
-  cost: { expression: 'coalesce(cost, -1)', type: 'Float64' },
+  cost: { expression: 'cost', type: 'Float64' },
   tokens: { expression: 'inputTokens + outputTokens', type: 'Float64' },
 };
 
@@ -43,7 +44,7 @@ export async function listRankedTraces(storage: Storage, query: TraceQuery): Pro
   const ranking: Omit<Ranking, 'limit'> = {
     sortBy: sort.expression,
     direction,
-    prefilters: held.map((c) => ({ rollup: c.prefilter, spans: `countIf(${c.sql}) > 0` })),
+    prefilters: held.map((c) => ({ rollup: c.prefilter, spans: `countIf(${c.sql}) > 0`, stored: c.stored })),
     conditions: [...totals.map((c) => c.sql), ...cursor],
     spanConditions: conditions.filter((c) => !c.rollup).map((c) => conditionFor(c, query.to.getTime() - query.from.getTime())),
   };
@@ -52,9 +53,12 @@ export async function listRankedTraces(storage: Storage, query: TraceQuery): Pro
   for (let limit = query.limit + 1; ; limit *= 4) {
     const ranked = await (firstToStart ? rankFirstToStart : rank)(storage, query, { ...ranking, limit }, params);
     const rows = new Map((await summariseFromRollup(storage, query, ranked.map((r) => r.traceId), exact, params)).map((row) => [row.traceId, row]));
+    // A retention run cut short may leave a trace's stored totals doubled (trimTraceTotals): list it once.
+    const seen = new Set<string>();
     const listed = ranked.flatMap(({ traceId, sortValue }): TraceRow[] => {
       const found = rows.get(traceId);
-      if (!found) return [];
+      if (!found || seen.has(traceId)) return [];
+      seen.add(traceId);
       const { startNs: _, ...row } = found;
       return [{ ...row, sortValue }];
     });

@@ -1,4 +1,4 @@
-import { hasValueHash, type ValueDimension } from './trace-summaries.ts';
+import { hasValueHash, storedValueTest, type ValueDimension } from './trace-summaries.ts';
 import { INDEXED_SEARCH_FROM_MS, textCondition } from './text-search.ts';
 import type { TraceQuery } from './traces.ts';
 
@@ -21,8 +21,11 @@ export const TRACE_SUMMARY = `
 export interface SpanCondition {
   sql: string;
   params: Record<string, unknown>;
-  /** The same condition on a trace's merged trace_summaries rows, when they hold what it tests: `prefilter` for prefilterFromRollup, `exact` for summariseFromRollup. */
-  rollup?: { exact: string; prefilter: string };
+  /**
+   * The same condition on a trace's merged trace_summaries rows, when they hold what it tests: `prefilter`
+   * for prefilterFromRollup, `exact` for summariseFromRollup; `stored` the prefilter on its trace_totals row.
+   */
+  rollup?: { exact: string; prefilter: string; stored: string };
   /** Its spans are read from a projection sorted by it (migration 16), so a wide window costs little more than a narrow one. */
   sortedRead?: true;
   /** The same condition in a form an index answers at a cost that hardly grows with the window (text-search.ts): see conditionFor. */
@@ -45,7 +48,11 @@ export function spanConditions(query: TraceQuery): SpanCondition[] {
     if (typeof value === 'string' && value) conditions.push({ sql, params: { [key]: value }, ...more });
   };
   // A value the trace's merged rows hold in `set`, tested first on its hash.
-  const valueIn = (set: string, dimension: ValueDimension, key: keyof TraceQuery) => ({ exact: `has(${set}, {${key}:String})`, prefilter: hasValueHash(dimension, key) });
+  const valueIn = (set: string, dimension: ValueDimension, key: keyof TraceQuery) => ({
+    exact: `has(${set}, {${key}:String})`,
+    prefilter: hasValueHash(dimension, key),
+    stored: storedValueTest(dimension, key),
+  });
   add('sessionId', 'session_id = {sessionId:String}');
   add('userId', 'user_id = {userId:String}', { rollup: valueIn('traceUsers', 'user', 'userId'), sortedRead: true });
   Object.entries(query.metadata ?? {}).forEach(([key, value], i) => {
@@ -55,7 +62,7 @@ export function spanConditions(query: TraceQuery): SpanCondition[] {
     });
   });
   if (query.q) conditions.push(textCondition(query.q));
-  if (query.status === 'error') conditions.push({ sql: "status_code = 'ERROR'", params: {}, rollup: { exact: 'errorCount > 0', prefilter: 'errorCount > 0' } });
+  if (query.status === 'error') conditions.push({ sql: "status_code = 'ERROR'", params: {}, rollup: { exact: 'errorCount > 0', prefilter: 'errorCount > 0', stored: 'errorCount > 0' } });
   add('model', 'model = {model:String}', { rollup: valueIn('models', 'model', 'model') });
   add('tag', 'has(tags, {tag:String})', { rollup: valueIn('traceTags', 'tag', 'tag') });
   add('provider', 'provider = {provider:String}', { rollup: valueIn('traceProviders', 'provider', 'provider') });
@@ -70,7 +77,8 @@ export function totalsConditions(query: TraceQuery): SpanCondition[] {
   if (query.status === 'ok') conditions.push({ sql: 'errorCount = 0', params: {} });
   const ranges: [number | undefined, string, string][] = [
     [query.minCost, 'cost >= {minCost:Float64}', 'minCost'],
-    [query.maxCost, 'cost <= {maxCost:Float64}', 'maxCost'],
+    // Not `cost <= …` alone: an unpriced trace's cost is NULL in sums but -1 in trace_totals.
+    [query.maxCost, 'cost BETWEEN 0 AND {maxCost:Float64}', 'maxCost'],
     [query.minDurationMs, 'durationMs >= {minDurationMs:Float64}', 'minDurationMs'],
     [query.maxDurationMs, 'durationMs <= {maxDurationMs:Float64}', 'maxDurationMs'],
   ];
