@@ -15,10 +15,10 @@ const SORTS: Record<TraceSort, { expression: string; type: string }> = {
 
 const HOUR_MS = 3_600_000;
 /**
- * Up to this long a range is ranked from its spans. trace_summaries is ordered by trace, so any range
- * reads its months' rows whole; spans are ordered by hour, so a short range reads only its own. At
- * 10M spans over 30 days, 24 hours ranked by cost: ~70 ms from spans, ~125 from the rollup; 30 days:
- * ~750 and ~500.
+ * Up to this long a range is ranked from its spans. trace_summaries is ordered by trace and trace_totals
+ * by cost, so any range reads their months' rows whole; spans are ordered by hour, so a short range
+ * reads only its own. At 10M spans, ranked by cost from spans and from sealed trace totals: 24 hours
+ * ~50 and ~120 ms, 3 days ~100 and ~125, 7 days ~180 and ~120.
  */
 const SPANS_UP_TO_MS = 3 * 24 * HOUR_MS;
 

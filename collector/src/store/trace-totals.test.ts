@@ -6,7 +6,7 @@ import { generateKey } from './projects.ts';
 import { select } from './queries.ts';
 import { repriceSpans } from './reprice.ts';
 import { applyRetention } from './retention.ts';
-import { sealTraces, trimTraceTotals } from './trace-totals.ts';
+import { sealedUpTo, sealTraces, SETTLE_MS, trimTraceTotals } from './trace-totals.ts';
 
 // Sorted over more than three days, a trace list ranks settled traces on their stored totals
 // (trace_totals) and sums the rest from their hourly rows. Whatever changes a trace after it was
@@ -52,6 +52,18 @@ async function storedRows(traceIds: string[]): Promise<{ traceId: string; input_
 }
 
 describe('trace totals', () => {
+  it('are sealed by the collector itself, up to a second before the settle time', async () => {
+    let sealed: number | null = null;
+    for (let tries = 0; sealed === null && tries < 100; tries++) {
+      sealed = await sealedUpTo(collector.storage);
+      if (sealed === null) await new Promise((done) => setTimeout(done, 100));
+    }
+    expect(sealed).not.toBeNull();
+    const expected = (Date.now() - SETTLE_MS) / 1000;
+    expect(sealed!).toBeLessThanOrEqual(expected);
+    expect(sealed!).toBeGreaterThan(expected - 30);
+  });
+
   it('stores a row per settled trace, and ranks a trace that changed after its seal by what it holds now', async () => {
     const at = Math.floor((Date.now() - 2 * DAY) / HOUR) * HOUR;
     let small = '';

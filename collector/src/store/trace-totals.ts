@@ -72,13 +72,15 @@ export const TRACE_TOTALS_DDL = [
 export const traceKey = (hexId: string) => `reinterpretAsUInt128(reverse(unhex(${hexId})))`;
 export const traceIdOf = (key: string) => `leftPad(lower(hex(${key})), 32, '0')`;
 
-/** A trace's row from its trace_summaries rows (grouped by project and trace), in TOTAL_COLUMNS' order. */
+/**
+ * A trace's row from its trace_summaries rows (grouped by project and trace), in TOTAL_COLUMNS' order.
+ * Value sets as arrayDistinct of all: writing every trace at 10M spans took 23 s, 38 with groupUniqArrayArray.
+ */
 const TOTALS_OF_ROWS = `SELECT project_id, ${traceKey('trace_id')} AS key, min(hour), max(hour), min(first_start),
   (toUnixTimestamp64Nano(max(last_end)) - toUnixTimestamp64Nano(min(first_start))) / 1e6,
   sum(errors), sum(input_tokens), sum(output_tokens),
   if(sum(priced_calls) = 0, -1, sum(cost)),
-  groupUniqArrayArray(models), groupUniqArrayArray(providers), groupUniqArrayArray(services),
-  groupUniqArrayArray(environments), groupUniqArrayArray(users), groupUniqArrayArray(tags)
+  ${['models', 'providers', 'services', 'environments', 'users', 'tags'].map((values) => `arrayDistinct(groupArrayArray(${values}))`).join(', ')}
   FROM {db}.trace_summaries`;
 const TOTAL_COLUMNS = 'project_id, traceKey, first_hour, last_hour, traceStart, durationMs, errorCount, inputTokens, outputTokens, cost, models, providers, services, environments, users, tags';
 
