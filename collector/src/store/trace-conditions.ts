@@ -77,7 +77,7 @@ export function totalsConditions(query: TraceQuery): SpanCondition[] {
   if (query.status === 'ok') conditions.push({ sql: 'errorCount = 0', params: {} });
   const ranges: [number | undefined, string, string][] = [
     [query.minCost, 'cost >= {minCost:Float64}', 'minCost'],
-    // Not `cost <= …` alone: an unpriced trace's cost is NULL in sums but -1 in trace_totals.
+    // Not `cost <= …` alone: an unpriced trace's cost is NULL in a list row but -1 where traces are ranked.
     [query.maxCost, 'cost BETWEEN 0 AND {maxCost:Float64}', 'maxCost'],
     [query.minDurationMs, 'durationMs >= {minDurationMs:Float64}', 'minDurationMs'],
     [query.maxDurationMs, 'durationMs <= {maxDurationMs:Float64}', 'maxDurationMs'],

@@ -131,6 +131,8 @@ describe('trace lists', () => {
     traces.push({ rootAt: from - 10 * 60_000, calls: [{ model: 'gpt-4.1', user: 'u5', at: base + 6 * HOUR }] });
     traces.push({ rootAt: base + HOUR, calls: [{ model: 'gpt-4.1', user: 'u5', at: base + HOUR + 5 }] });
     traces.push({ rootAt: base + 2 * HOUR, calls: [{ model: 'gpt-4.1', user: 'u5', at: base + 2 * HOUR + 5 }] });
+    // A trace with no LLM call: no cost, so no cost range holds for it.
+    traces.push({ rootAt: base + 4 * HOUR + 7 * 60_000, calls: [] });
     // One that began before the long range, with a call inside its whole hours: ranked by that call alone.
     traces.push({ rootAt: from - 4 * 24 * HOUR - 20 * 60_000, calls: [{ model: 'gpt-4o-mini', user: 'u6', at: from - 4 * 24 * HOUR + 3 * HOUR, inputTokens: 5_000 }] });
     for (let start = 0; start < traces.length; start += 6) {
@@ -211,6 +213,7 @@ describe('trace lists', () => {
     'user=u2&model=gpt-4o-mini',
     'user=u5&model=gpt-4.1',
     'q=needle&minCost=0.00001',
+    'maxCost=0.0001',
   ];
   it.each(filters)('lists newest first what the definition gives, page by page (%s)', async (filter) => {
     const expected = await definition(filter, 'time', 'desc');
