@@ -20,7 +20,7 @@ import { select } from './queries.ts';
 /** How long after its insert a trace_summaries row counts as settled: far longer than an insert takes. */
 export const SETTLE_MS = 60_000;
 /** How often the collector seals what settled. */
-export const SEAL_INTERVAL_MS = 60_000;
+const SEAL_INTERVAL_MS = 60_000;
 
 export const TRACE_TOTALS_DDL = [
   // When each trace_summaries row was inserted (the latest, once merged). Rows stored before this
