@@ -2,6 +2,7 @@ import { context, trace, TraceFlags, type Tracer } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TraceListResponse, TraceSummary } from '../api/contract.ts';
 import { chatAttributes, exportThroughOtlp, sealEverything, startTestCollector, type TestCollector } from '../test-support.ts';
+import { quoteIdentifier } from './clickhouse.ts';
 import { generateKey } from './projects.ts';
 import { select } from './queries.ts';
 import { repriceSpans } from './reprice.ts';
@@ -99,6 +100,23 @@ describe('trace totals', () => {
     expect((await storedRows([small])).map((r) => r.input_tokens)).toEqual([1_100]);
     expect(tokens(await listed('sort=tokens&order=asc'))).toEqual([[large, 500], [small, 1_100]]);
     expect(tokens(await listed('sort=tokens&order=desc&limit=1'))).toEqual([[small, 1_100]]);
+
+    // A first seal (an upgraded data directory) writes every trace again, in ranges of trace ids: one
+    // trace per leading hex digit must come through.
+    const byDigit = [...'0123456789abcdef'].map((digit) => `${digit}${'0'.repeat(30)}1`);
+    const spans = byDigit.map((traceId, i) => ({ traceId, spanId: (i + 1).toString(16).padStart(16, '0'), name: 'digit', kind: 1, startTimeUnixNano: String(BigInt(at) * 1_000_000n), endTimeUnixNano: String(BigInt(at + 1) * 1_000_000n) }));
+    const sent = await fetch(`${collector.url}/v1/traces`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${collector.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ resourceSpans: [{ resource: { attributes: [] }, scopeSpans: [{ scope: { name: 'digits' }, spans }] }] }),
+    });
+    expect(sent.status).toBe(200);
+    const stored = await storedRows([small, large]);
+    await collector.storage.client.command({ query: `TRUNCATE TABLE ${quoteIdentifier(collector.storage.database)}.trace_seals` });
+    await sealEverything(collector.storage);
+    expect(await storedRows([small, large])).toEqual(stored);
+    expect((await storedRows(byDigit)).map((r) => r.traceId)).toEqual(byDigit);
+    expect(tokens(await listed('sort=tokens&order=desc&limit=2'))).toEqual([[small, 1_100], [large, 500]]);
   });
 
   it('ranks sealed traces by their new cost once their spans are re-priced', async () => {
