@@ -6,9 +6,10 @@ import { select } from './queries.ts';
 /**
  * trace_totals: one row per trace whose spans have settled, with the totals a trace list is sorted
  * and filtered by. Ranking 30 days by cost from trace_summaries' hourly rows groups them per trace
- * first, ≥ ~300 ms for 2.8M traces on 2 cores whatever the query's shape; ranking one stored row per
- * trace needs no GROUP BY (a scratch prototype: 34–65 ms). Rows are written by a job (sealTraces),
- * never by a materialized view: an AggregatingMergeTree's unmerged parts would need grouping again.
+ * first, ≥ ~300 ms for 2.8M traces on 2 cores whatever the query's shape; one stored row per trace
+ * needs no GROUP BY (30 days by cost at 10M spans: 115–132 ms p50 for the whole request, 393–495
+ * before). Rows are written by a job (sealTraces), never by a materialized view: an
+ * AggregatingMergeTree's unmerged parts would need grouping again.
  *
  * Which rows can be trusted is said by one watermark, the latest `trace_seals.sealed_up_to`: a trace
  * whose trace_summaries rows were all inserted by then has exactly one row here, summing all of them.
@@ -34,10 +35,11 @@ export const TRACE_TOTALS_DDL = [
   'ALTER TABLE {db}.trace_summaries ADD INDEX IF NOT EXISTS inserted_minmax inserted TYPE minmax GRANULARITY 1024',
   'ALTER TABLE {db}.trace_summaries MATERIALIZE INDEX inserted_minmax SETTINGS mutations_sync = 2',
   // Ordered by cost, the order lists are most often sorted in: read in that order, the top 51 of 2.8M
-  // rows took 36-48 ms (15-20 cheapest first, 54-82 of one model's) instead of 48-82 (60-71, 76-90).
-  // Other orders read every row in the range's months: 36-59 ms by duration, so no order per sort is
-  // kept. A seal finds a trace's old row without the key: 20 ms. The totals are named as rankings name them (rankedTotals in trace-summaries.ts), so a ranking's
-  // SQL reads them as they are: renaming them in a subquery cost ~30 ms of ~40 at 10M spans.
+  // rows took 36-48 ms (15-20 cheapest first, 54-82 of one model's) instead of 48-82 (60-71, 76-90)
+  // ordered by trace. Other orders read every row in the range's months (by duration 24-59 ms), so no
+  // order per sort is kept; a seal finds a trace's old row without the key. The totals are named as
+  // rankings name them (rankedTotals in trace-summaries.ts), so a ranking's SQL reads them as they
+  // are: renaming them in a subquery cost ~30 ms of ~40 at 10M spans.
   `CREATE TABLE IF NOT EXISTS {db}.trace_totals (
     project_id LowCardinality(String),
     traceKey UInt128,
@@ -50,8 +52,8 @@ export const TRACE_TOTALS_DDL = [
     outputTokens UInt64,
     -- -1 when no call was priced, as rankings have it.
     cost Float64,
-    -- The values a list is filtered by, as trace_summaries keeps them: exact, and a model's among 2.8M
-    -- rows read far less than all of a row's value hashes.
+    -- The values a list is filtered by, as trace_summaries keeps them: exact, and testing a model on
+    -- 2.8M rows took 101-121 ms, 133-188 on one array of all of a row's value hashes.
     models Array(LowCardinality(String)),
     providers Array(LowCardinality(String)),
     services Array(LowCardinality(String)),
