@@ -141,8 +141,8 @@ function oneAtATime<T>(storage: Storage, work: () => Promise<T>): Promise<T> {
  * least `settleMs` ago, then moves the watermark there. Each trace's old row is deleted and its new
  * one sums all its rows (some may be newer: it stays open until the next seal). Stopped half way, it
  * changes nothing the watermark vouches for, and the next run does the same traces again. The first
- * run writes every trace. Returns the watermark, in seconds: a second before the settled one, since
- * rows inserted later in that second carry it too.
+ * run writes every trace. The watermark is a second before the settled time, since rows inserted
+ * later in that second carry it too; it stays where it was when no row came in. Returns it, in seconds.
  */
 export function sealTraces(storage: Storage, settleMs = SETTLE_MS): Promise<number> {
   return oneAtATime(storage, async () => {
@@ -165,10 +165,10 @@ export function sealTraces(storage: Storage, settleMs = SETTLE_MS): Promise<numb
         WHERE inserted > toDateTime({previous:UInt32}, 'UTC') AND inserted <= toDateTime({upTo:UInt32}, 'UTC')`;
       const params = { previous, upTo };
       const [changed] = await select<{ n: number }>(storage, `SELECT count() AS n FROM (${touched})`, params);
-      if (changed?.n) {
-        await command(storage, `DELETE FROM {db}.trace_totals WHERE (project_id, traceKey) IN (SELECT project_id, ${traceKey('trace_id')} FROM (${touched}))`, params);
-        await command(storage, `INSERT INTO {db}.trace_totals (${TOTAL_COLUMNS}) ${TOTALS_OF_ROWS} WHERE (project_id, trace_id) IN (${touched}) GROUP BY project_id, trace_id`, params);
-      }
+      // Nothing came in: the old watermark says the same, and an idle collector writes nothing.
+      if (!changed?.n) return previous;
+      await command(storage, `DELETE FROM {db}.trace_totals WHERE (project_id, traceKey) IN (SELECT project_id, ${traceKey('trace_id')} FROM (${touched}))`, params);
+      await command(storage, `INSERT INTO {db}.trace_totals (${TOTAL_COLUMNS}) ${TOTALS_OF_ROWS} WHERE (project_id, trace_id) IN (${touched}) GROUP BY project_id, trace_id`, params);
     }
     await command(storage, 'INSERT INTO {db}.trace_seals (sealed_up_to) VALUES (toDateTime({upTo:UInt32}))', { upTo });
     return upTo;
